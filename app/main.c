@@ -1,0 +1,47 @@
+/*
+ * main.c - the headscope program: subcommands for scripts, or the desktop
+ * app when no subcommand is given.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: headscope [--model MODEL] [--text TEXT] [--pair TEXT]   open the desktop app\n"
+    "       headscope info [--model MODEL]\n"
+    "       headscope tokenize [--model MODEL] TEXT [--pair TEXT]\n"
+    "       headscope dump [--model MODEL] TEXT [--pair TEXT] [--ids 1,2,3] --out FILE\n"
+    "       headscope inspect FILE.safetensors [--values NAME]\n"
+    "\n"
+    "MODEL is a model folder (config.json, model.safetensors, tokenizer files) or a\n"
+    "Hugging Face hub name already in the local cache; without --model the bundled\n"
+    "demo model is used. TEXT '-' reads standard input. 'headscope COMMAND --help'\n"
+    "describes each command.\n";
+
+typedef int (*command_fn)(int argc, char **argv);
+
+static const struct {
+    const char *name;
+    command_fn run;
+} commands[] = {
+    {"info", hs_cli_info},
+    {"tokenize", hs_cli_tokenize},
+    {"dump", hs_cli_dump},
+    {"inspect", hs_cli_inspect},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc >= 2 && argv[1][0] != '-') {
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].run(argc - 1, argv + 1);
+        return hs_cli_fail("unknown command '%s'\n%s", argv[1], usage);
+    }
+    return hs_cli_fail("the desktop app is not part of this build\n%s", usage);
+}

@@ -1,0 +1,39 @@
+/*
+ * hs_io.h - whole-file reads and all-or-nothing file writes.
+ */
+#ifndef HS_IO_H
+#define HS_IO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Reads a whole file and appends a NUL byte. Returns NULL with an error naming
+ * the path on failure. Caller frees. */
+char *hs_read_file(const char *path, size_t *size);
+
+/* Returns 1 when path names an existing regular file, else 0. */
+int hs_file_exists(const char *path);
+
+/* Returns 1 when path names an existing folder, else 0. */
+int hs_dir_exists(const char *path);
+
+/* A file written under a temporary name in the same folder and renamed into
+ * place by hs_atomic_commit(), so readers never see a partial file. */
+typedef struct {
+    FILE *file;
+    char *path;
+    char *temp_path;
+} hs_atomic_file;
+
+/* Opens a temporary file beside path. Returns 0, or -1 with an error naming
+ * the folder (missing, not a folder, or not writable). */
+int hs_atomic_open(hs_atomic_file *out, const char *path);
+
+/* Flushes, closes and renames the temporary file to its final name. On any
+ * failure removes the temporary file and returns -1 with an error. */
+int hs_atomic_commit(hs_atomic_file *file);
+
+/* Closes and removes the temporary file. Safe on a zeroed struct. */
+void hs_atomic_abort(hs_atomic_file *file);
+
+#endif
