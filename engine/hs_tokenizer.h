@@ -30,12 +30,18 @@ typedef enum {
 /* One encoded input. All arrays have n entries and are owned by the encoding.
  * ids        token ids
  * tokens     the token as the vocabulary spells it ("##ing", "Ġworld")
- * labels     a readable label: "##" kept, "Ġ" shown as a space, a token that
- *            holds only part of a UTF-8 character shown as its hex bytes
+ * labels     a readable label: "##" kept, "Ġ" and "▁" shown as a space, newline
+ *            as "↵", tab as "⇥", carriage return as "␍", other ASCII control
+ *            bytes and every part of a UTF-8 character as hex ("<E6 97>").
+ *            A run of byte-fallback tokens (<0xF0> <0x9F> ...) that spells a
+ *            character puts the character on its first token and "⋯" on
+ *            the others; special tokens keep their spelling
  * offsets    byte span [start, end) in the input; for the second text of a pair
  *            the span is in that text (see segment); inserted special tokens
- *            have [0, 0)
- * type_ids   segment ids 0/1 (BERT pairs); all 0 for other models
+ *            have [0, 0). A byte-level token that holds part of a character
+ *            spans exactly its bytes
+ * type_ids   segment ids 0/1 (BERT pairs); for tokenizer.json the type ids of
+ *            the post-processor's template; all 0 otherwise
  * segment    which input text the token came from: 0 or 1
  * flags      hs_token_flag bits */
 typedef struct {
