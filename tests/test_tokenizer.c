@@ -514,6 +514,229 @@ static void bpe_partial_utf8_labels(void **state)
     hs_tokenizer_free(tok);
 }
 
+/* ---- tokenizer.json */
+
+/* Runs every case of one tokenizer of tokenizer-json-cases.json. */
+static void run_json_cases(const char *name)
+{
+    HS_REQUIRE_FIXTURES();
+    cJSON *all = read_cases("tokenizer-json-cases.json");
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(all, "tokenizers"), name);
+    const char *file = json_string(cJSON_GetObjectItemCaseSensitive(entry, "files"),
+                                   "tokenizer.json");
+    assert_non_null(file);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", hs_test_fixture(file));
+    *strrchr(dir, '/') = '\0';
+    hs_tokenizer *tok = load_or_fail(dir);
+    assert_int_equal(hs_tokenizer_get_kind(tok), HS_TOKENIZER_JSON);
+    int failures = 0, count = 0;
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(entry, "cases"))
+    {
+        const char *case_name = json_string(c, "name");
+        size_t len = 0;
+        char *text = case_text(c, "text", &len);
+        hs_encode_options plain = {0, -1};
+        hs_encoding *enc = hs_tokenizer_encode(tok, text, len, NULL, 0, &plain);
+        count++;
+        if (!enc) {
+            print_message("[  DIFF    ] %s case '%s': encode failed: %s\n", name, case_name,
+                          hs_error_message());
+            failures++;
+            free(text);
+            continue;
+        }
+        int ok = check_tokens(case_name, cJSON_GetObjectItemCaseSensitive(c, "tokens"),
+                              enc->tokens, enc->n);
+        ok &= check_ids(case_name, "ids_no_special",
+                        cJSON_GetObjectItemCaseSensitive(c, "ids_no_special"), enc->ids, enc->n);
+        hs_encoding_free(enc);
+        enc = hs_tokenizer_encode(tok, text, len, NULL, 0, NULL);
+        assert_non_null(enc);
+        ok &= check_ids(case_name, "ids", cJSON_GetObjectItemCaseSensitive(c, "ids"), enc->ids,
+                        enc->n);
+        hs_encoding_free(enc);
+        failures += !ok;
+        free(text);
+    }
+    print_message("[  INFO    ] %s: %d of %d tokenizer.json cases identical\n", name,
+                  count - failures, count);
+    hs_tokenizer_free(tok);
+    cJSON_Delete(all);
+    assert_true(count > 0);
+    assert_int_equal(failures, 0);
+}
+
+static void json_llama2_cases(void **state)
+{
+    (void)state;
+    run_json_cases("llama2");
+}
+
+static void json_smollm2_cases(void **state)
+{
+    (void)state;
+    run_json_cases("smollm2");
+}
+
+static void json_gpt2_cases(void **state)
+{
+    (void)state;
+    run_json_cases("gpt2");
+}
+
+static void llama_tokenizer_model_inputs(void **state)
+{
+    (void)state;
+    run_model_inputs("llama-tiny-tokenizer");
+}
+
+static void json_reference_bos_and_labels(void **state)
+{
+    (void)state;
+    HS_REQUIRE_FIXTURES();
+    hs_tokenizer *tok = load_or_fail(hs_test_fixture("llama-tiny-tokenizer"));
+    assert_int_equal(hs_tokenizer_adds_bos(tok), 1);
+    assert_int_equal(hs_tokenizer_vocab_size(tok), 32000);
+    hs_encoding *enc = encode_or_null(tok, "This is \xF0\x9F\xA6\x99.cpp", NULL, 1);
+    assert_non_null(enc);
+    assert_int_equal(enc->n, 10);
+    assert_string_equal(enc->labels[0], "<s>");
+    assert_int_equal(enc->flags[0], HS_TOKEN_SPECIAL);
+    assert_string_equal(enc->labels[1], " This");
+    assert_string_equal(enc->labels[4], "\xF0\x9F\xA6\x99");
+    assert_string_equal(enc->labels[5], "\xE2\x8B\xAF");
+    assert_string_equal(enc->labels[7], "\xE2\x8B\xAF");
+    assert_int_equal(enc->offsets[1][0], 0);
+    assert_int_equal(enc->offsets[1][1], 4);
+    assert_int_equal(enc->offsets[4][0], 8);
+    assert_int_equal(enc->offsets[4][1], 9);
+    hs_encoding_free(enc);
+    hs_tokenizer_free(tok);
+
+    HS_REQUIRE_FIXTURES();
+    tok = load_or_fail(hs_test_fixture("tokenizer-json/gpt2"));
+    assert_int_equal(hs_tokenizer_adds_bos(tok), 0);
+    enc = encode_or_null(tok, "\xE6\x97\xA5 a\n", NULL, 1);
+    assert_non_null(enc);
+    assert_string_equal(enc->labels[0], "<E6 97>");
+    assert_string_equal(enc->labels[1], "<A5>");
+    assert_string_equal(enc->labels[2], " a");
+    assert_string_equal(enc->labels[3], "\xE2\x86\xB5");
+    hs_encoding_free(enc);
+    hs_tokenizer_free(tok);
+}
+
+/* A Llama-style tokenizer.json: Prepend + Replace normalizer, byte fallback,
+ * a template that adds <s>, merges given as pairs. */
+static const char TINY_JSON[] =
+    "{\"version\": \"1.0\", \"added_tokens\": ["
+    "{\"id\": 0, \"content\": \"<unk>\", \"special\": true},"
+    "{\"id\": 1, \"content\": \"<s>\", \"special\": true},"
+    "{\"id\": 2, \"content\": \"</s>\", \"special\": true}],"
+    "\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": ["
+    "{\"type\": \"Prepend\", \"prepend\": \"\xE2\x96\x81\"},"
+    "{\"type\": \"Replace\", \"pattern\": {\"String\": \" \"}, \"content\": \"\xE2\x96\x81\"}]},"
+    "\"pre_tokenizer\": null,"
+    "\"post_processor\": {\"type\": \"TemplateProcessing\","
+    "\"single\": [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}},"
+    "{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}],"
+    "\"pair\": [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}},"
+    "{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}},"
+    "{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 1}},"
+    "{\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}],"
+    "\"special_tokens\": {\"<s>\": {\"id\": \"<s>\", \"ids\": [1], \"tokens\": [\"<s>\"]}}},"
+    "\"model\": {\"type\": \"BPE\", \"unk_token\": \"<unk>\", \"fuse_unk\": true,"
+    "\"byte_fallback\": true, \"vocab\": {\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2,"
+    "\"<0xF0>\": 3, \"<0x9F>\": 4, \"<0xA6>\": 5, \"<0x99>\": 6, \"\xE2\x96\x81\": 7,"
+    "\"h\": 8, \"i\": 9, \"hi\": 10, \"\xE2\x96\x81hi\": 11, \"<0x0A>\": 12},"
+    "\"merges\": [[\"h\", \"i\"], \"\xE2\x96\x81 hi\"]}}";
+
+static hs_tokenizer *tiny_json(const char *config)
+{
+    char path[4096];
+    const char *dir = hs_test_tmpdir("tokjson");
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    hs_test_write_file(path, TINY_JSON, strlen(TINY_JSON));
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    hs_test_write_file(path, config, strlen(config));
+    return load_or_fail(dir);
+}
+
+static void json_tiny_pipeline(void **state)
+{
+    (void)state;
+    hs_tokenizer *tok = tiny_json("{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}");
+    assert_int_equal(hs_tokenizer_get_kind(tok), HS_TOKENIZER_JSON);
+    assert_int_equal(hs_tokenizer_adds_bos(tok), 1);
+    /* "hi hi": ▁hi ▁hi; x has no entry and no byte token, so it is <unk> */
+    expect_tokens(tok, "hi hix", "\xE2\x96\x81hi \xE2\x96\x81hi <unk>");
+    expect_tokens(tok, "hi<s>hi", "\xE2\x96\x81hi <s> \xE2\x96\x81hi");
+    expect_tokens(tok, "\xF0\x9F\xA6\x99\n",
+                  "\xE2\x96\x81 <0xF0> <0x9F> <0xA6> <0x99> <0x0A>");
+
+    hs_encoding *enc = encode_or_null(tok, "\xF0\x9F\xA6\x99\n", NULL, 1);
+    assert_non_null(enc);
+    assert_int_equal(enc->n, 7);
+    assert_int_equal(enc->ids[0], 1);
+    assert_string_equal(enc->labels[1], " ");
+    assert_string_equal(enc->labels[2], "\xF0\x9F\xA6\x99");
+    assert_string_equal(enc->labels[3], "\xE2\x8B\xAF");
+    assert_string_equal(enc->labels[5], "\xE2\x8B\xAF");
+    assert_string_equal(enc->labels[6], "\xE2\x86\xB5");
+    hs_encoding_free(enc);
+
+    /* the bos option forces BOS off and on */
+    hs_encode_options without = {1, 0}, with = {0, 1};
+    enc = hs_tokenizer_encode(tok, "hi", 2, NULL, 0, &without);
+    assert_non_null(enc);
+    assert_int_equal(enc->n, 1);
+    assert_int_equal(enc->ids[0], 11);
+    hs_encoding_free(enc);
+    enc = hs_tokenizer_encode(tok, "hi", 2, NULL, 0, &with);
+    assert_non_null(enc);
+    assert_int_equal(enc->n, 2);
+    assert_int_equal(enc->ids[0], 1);
+    hs_encoding_free(enc);
+
+    /* pairs follow the template's type ids */
+    enc = encode_or_null(tok, "hi", "hi", 1);
+    assert_non_null(enc);
+    assert_int_equal(enc->n, 4);
+    assert_int_equal(enc->ids[2], 1);
+    assert_int_equal(enc->type_ids[2], 1);
+    assert_int_equal(enc->type_ids[3], 1);
+    assert_int_equal(enc->segment[3], 1);
+    hs_encoding_free(enc);
+
+    /* a lone byte token is shown as hex */
+    char *label = hs_tokenizer_id_label(tok, 3);
+    assert_string_equal(label, "<F0>");
+    free(label);
+    hs_tokenizer_free(tok);
+}
+
+static void json_config_bos_eos_flags(void **state)
+{
+    (void)state;
+    hs_tokenizer *tok = tiny_json("{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\","
+                                  " \"add_bos_token\": false, \"add_eos_token\": true}");
+    assert_int_equal(hs_tokenizer_adds_bos(tok), 0);
+    hs_encoding *enc = encode_or_null(tok, "hi", NULL, 1);
+    assert_non_null(enc);
+    assert_int_equal(enc->n, 2);
+    assert_int_equal(enc->ids[0], 11);
+    assert_int_equal(enc->ids[1], 2);
+    /* truncation keeps the inserted EOS last */
+    assert_int_equal(hs_encoding_truncate(enc, 1), 1);
+    assert_int_equal(enc->n, 1);
+    hs_encoding_free(enc);
+    hs_tokenizer_free(tok);
+}
+
 /* ---- UTF-8 validation */
 
 static void utf8_invalid_offsets(void **state)
@@ -564,6 +787,13 @@ int main(void)
         cmocka_unit_test(bert_model_inputs),
         cmocka_unit_test(bert_legacy_model_inputs),
         cmocka_unit_test(gpt2_model_inputs),
+        cmocka_unit_test(json_tiny_pipeline),
+        cmocka_unit_test(json_config_bos_eos_flags),
+        cmocka_unit_test(json_llama2_cases),
+        cmocka_unit_test(json_smollm2_cases),
+        cmocka_unit_test(json_gpt2_cases),
+        cmocka_unit_test(llama_tokenizer_model_inputs),
+        cmocka_unit_test(json_reference_bos_and_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
