@@ -2,6 +2,7 @@
  * main.c - the headscope program: subcommands for scripts, or the desktop
  * app when no subcommand is given.
  */
+#include "app.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -13,6 +14,10 @@ static const char usage[] =
     "       headscope tokenize [--model MODEL] TEXT [--pair TEXT]\n"
     "       headscope dump [--model MODEL] TEXT [--pair TEXT] [--ids 1,2,3] --out FILE\n"
     "       headscope inspect FILE.safetensors [--values NAME]\n"
+    "       headscope compare [--model MODEL] --a TEXT --b TEXT [--word WORD] [--top K]\n"
+    "       headscope roles [--model MODEL] TEXT [--pair TEXT] [--json]\n"
+    "       headscope export [--model MODEL] TEXT [--pair TEXT] --out DIR [--layer L]\n"
+    "                        [--head H] [--cmap viridis|cividis]\n"
     "\n"
     "MODEL is a model folder (config.json, model.safetensors, tokenizer files) or a\n"
     "Hugging Face hub name already in the local cache; without --model the bundled\n"
@@ -29,6 +34,9 @@ static const struct {
     {"tokenize", hs_cli_tokenize},
     {"dump", hs_cli_dump},
     {"inspect", hs_cli_inspect},
+    {"compare", hs_cli_compare},
+    {"roles", hs_cli_roles},
+    {"export", hs_cli_export},
 };
 
 int main(int argc, char **argv)
@@ -43,5 +51,5 @@ int main(int argc, char **argv)
                 return commands[i].run(argc - 1, argv + 1);
         return hs_cli_fail("unknown command '%s'\n%s", argv[1], usage);
     }
-    return hs_cli_fail("the desktop app is not part of this build\n%s", usage);
+    return hs_app_main(argc, argv);
 }

@@ -1,0 +1,139 @@
+/*
+ * app.h - the desktop app's state, layout and the functions that draw it
+ * and handle its input. One hs_app lives for the whole run; nothing is kept
+ * in function-local statics.
+ */
+#ifndef HS_APP_H
+#define HS_APP_H
+
+#include "hs_colormap.h"
+#include "render.h"
+#include "textfield.h"
+#include "worker.h"
+
+#include <SDL.h>
+
+typedef enum {
+    HS_VIEW_HEATMAP,
+    HS_VIEW_ARCS,
+} hs_view_mode;
+
+typedef enum {
+    HS_FOCUS_NONE,
+    HS_FOCUS_TEXT,
+    HS_FOCUS_PAIR,
+} hs_input_focus;
+
+/* Options from the command line. */
+typedef struct {
+    const char *model;
+    const char *text;
+    const char *pair;
+    int layer;
+    int head; /* -1: the layer's mean */
+    int head_given;
+    hs_view_mode view;
+    int focus;
+    const char *screenshot;
+    int width;
+    int height;
+    int bos; /* -1 tokenizer default, 0, 1 */
+    hs_colormap colormap;
+} hs_app_options;
+
+/* Screen rectangles of one frame, recomputed from the window size. */
+typedef struct {
+    SDL_Rect text;
+    SDL_Rect pair;   /* w == 0 when the model takes no pairs */
+    SDL_Rect strip;
+    SDL_Rect grid;   /* the thumbnails' panel */
+    SDL_Rect main;   /* heatmap or arcs */
+    SDL_Rect view_buttons[2];
+    SDL_Rect status;
+    int thumb;       /* thumbnail side in pixels */
+    int grid_label;  /* width of the layer labels left of the thumbnails */
+    int grid_top;    /* y of the first thumbnail row, before scrolling */
+} hs_layout;
+
+/* The matrix geometry of the heatmap in the main view. */
+typedef struct {
+    float x, y;      /* top-left of cell (0, 0) on screen, after zoom and pan */
+    float cell;      /* cell side in pixels */
+    SDL_Rect area;   /* where cells are visible */
+    int label_step;  /* draw every label_step-th label */
+} hs_heatmap_geometry;
+
+typedef struct {
+    SDL_Window *window;
+    SDL_GLContext gl;
+    hs_renderer *render;
+    hs_worker *worker;
+    Uint32 worker_event;
+    hs_app_options options;
+    float ui_scale;
+    int width, height; /* drawable size */
+
+    /* model */
+    hs_model_info *model;      /* NULL until one loads */
+    int loading;
+    float load_progress;
+    char *load_request;
+    char message[512];         /* last error or notice, shown in the status line */
+    int message_is_error;
+
+    /* input */
+    hs_textfield text;
+    hs_textfield pair;
+    hs_input_focus input_focus;
+    Uint32 run_deadline;       /* 0 when no run is scheduled */
+    int generation;
+    int bos;
+
+    /* the latest result and its textures: heads [L][h], then layer means [L] */
+    hs_run *run;
+    hs_matrix_texture *textures;
+    int n_textures;
+    float *layer_means;        /* [L][n][n] */
+    float max_value;           /* largest weight shown in the colour bar */
+
+    /* selection and view */
+    int layer;
+    int head;                  /* -1: mean of the layer */
+    int preview_layer;         /* grid hover; -1 when none */
+    int preview_head;
+    int focus_token;           /* -1 when none */
+    hs_view_mode view;
+    hs_colormap colormap;
+    int help_visible;
+    float zoom;                /* heatmap zoom, 1 = fit */
+    float pan_x, pan_y;        /* heatmap pan in cells */
+    int dragging;
+    int drag_x, drag_y;
+    float grid_scroll;
+    float strip_scroll;
+    int mouse_x, mouse_y;      /* drawable pixels */
+
+    int dirty;
+    int quit;
+    int screenshot_armed;      /* a result arrived; shoot after the next frame */
+    int exit_status;
+} hs_app;
+
+/* Runs the desktop app; returns the process exit status. */
+int hs_app_main(int argc, char **argv);
+
+/* Layout and drawing (app_draw.c). */
+void hs_app_layout(hs_app *app, hs_layout *out);
+void hs_app_draw(hs_app *app);
+int hs_app_heatmap_geometry(hs_app *app, const hs_layout *layout, hs_heatmap_geometry *out);
+
+/* The matrix the main view shows (a head, or a layer's mean), or NULL. */
+const float *hs_app_current_matrix(const hs_app *app, int *n);
+const hs_matrix_texture *hs_app_texture(const hs_app *app, int layer, int head);
+
+/* Hit tests (app_draw.c): return the index under (x, y), or -1. */
+int hs_app_grid_hit(hs_app *app, const hs_layout *layout, int x, int y, int *layer, int *head);
+int hs_app_strip_hit(hs_app *app, const hs_layout *layout, int x, int y);
+int hs_app_arc_hit(hs_app *app, const hs_layout *layout, int x, int y);
+
+#endif

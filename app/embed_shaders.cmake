@@ -1,0 +1,15 @@
+# Turns every GLSL file of SHADER_DIR into a NUL-terminated C array in OUTPUT,
+# so the program runs from any directory. Run with cmake -P.
+file(GLOB shader_files "${SHADER_DIR}/*.vert" "${SHADER_DIR}/*.frag")
+list(SORT shader_files)
+set(body "/* Generated from shaders/ by app/embed_shaders.cmake; do not edit. */\n")
+string(APPEND body "#include \"shaders.h\"\n\n")
+foreach(path ${shader_files})
+  get_filename_component(name "${path}" NAME)
+  string(REPLACE "." "_" symbol "${name}")
+  file(READ "${path}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "const char hs_shader_${symbol}[] = {${bytes}0x00};\n")
+endforeach()
+file(WRITE "${OUTPUT}.new" "${body}")
+file(COPY_FILE "${OUTPUT}.new" "${OUTPUT}" ONLY_IF_DIFFERENT)
