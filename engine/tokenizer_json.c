@@ -114,9 +114,10 @@ typedef struct {
     int n, capacity;
 } nstr_list;
 
+/* Makes room for extra more bytes; afterwards s is never NULL. */
 static int nstr_reserve(nstr *n, size_t extra)
 {
-    if (n->len + extra <= n->capacity)
+    if (n->s && n->len + extra <= n->capacity)
         return 0;
     size_t capacity = n->capacity ? n->capacity : 16;
     while (capacity < n->len + extra)
@@ -158,6 +159,8 @@ static int nstr_append_range(nstr *n, const nstr *src, size_t from, size_t to)
 {
     if (nstr_reserve(n, to - from) != 0)
         return -1;
+    if (to == from)
+        return 0;
     memcpy(n->s + n->len, src->s + from, to - from);
     memcpy(n->a0 + n->len, src->a0 + from, (to - from) * sizeof *n->a0);
     memcpy(n->a1 + n->len, src->a1 + from, (to - from) * sizeof *n->a1);
@@ -601,9 +604,8 @@ static int byte_level_map(nstr *n)
     return 0;
 }
 
-/* Runs one pre-tokenizer over every piece. first_offset is the input offset of
- * the text the pieces came from (Metaspace's "first" scheme needs it). */
-static int pre_tokenize_step(const pre_step *step, nstr_list *pieces, int32_t first_offset)
+/* Runs one pre-tokenizer over every piece. */
+static int pre_tokenize_step(const pre_step *step, nstr_list *pieces)
 {
     nstr_list out = {0};
     int status = -1;
@@ -650,9 +652,9 @@ static int pre_tokenize_step(const pre_step *step, nstr_list *pieces, int32_t fi
                 goto done;
             size_t rlen = strlen(step->replacement);
             int starts = piece->len >= rlen && memcmp(piece->s, step->replacement, rlen) == 0;
+            /* "first" prepends only to the piece that starts the input text */
             int prepend = step->scheme == PREPEND_ALWAYS ||
-                          (step->scheme == PREPEND_FIRST && piece->len > 0 &&
-                           piece->a0[0] == first_offset);
+                          (step->scheme == PREPEND_FIRST && piece->len > 0 && piece->a0[0] == 0);
             if (prepend && !starts && norm_prepend(piece, step->replacement) != 0)
                 goto done;
             if (step->split) {
@@ -717,7 +719,7 @@ static int encode_text(const hs_tokenizer *tok, const char *text, size_t start, 
     if (list_push(&pieces, &n) != 0)
         goto done;
     for (int i = 0; i < json->n_pres; i++)
-        if (pre_tokenize_step(&json->pres[i], &pieces, (int32_t)start) != 0)
+        if (pre_tokenize_step(&json->pres[i], &pieces) != 0)
             goto done;
     for (int p = 0; p < pieces.n; p++) {
         const nstr *piece = &pieces.v[p];

@@ -737,6 +737,89 @@ static void json_config_bos_eos_flags(void **state)
     hs_tokenizer_free(tok);
 }
 
+/* Writes a tokenizer.json over the characters a, b, - whose merges join any two
+ * neighbours, so the tokens show where the pre-tokenizer cut. */
+static hs_tokenizer *split_json(const char *pre_tokenizer)
+{
+    char path[4096], json[2048];
+    const char *dir = hs_test_tmpdir("split");
+    snprintf(json, sizeof json,
+             "{\"added_tokens\": [], \"normalizer\": null, \"pre_tokenizer\": %s,"
+             "\"post_processor\": null, \"model\": {\"type\": \"BPE\", \"unk_token\": \"?\","
+             "\"vocab\": {\"a\": 0, \"b\": 1, \"-\": 2, \"a-\": 3, \"-a\": 4, \"--\": 5,"
+             "\"b-\": 6, \"-b\": 7, \"?\": 8},"
+             "\"merges\": [\"a -\", \"- a\", \"- -\", \"b -\", \"- b\"]}}",
+             pre_tokenizer);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    hs_test_write_file(path, json, strlen(json));
+    return load_or_fail(dir);
+}
+
+static void json_split_behaviors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *behavior;
+        const char *tokens;
+    } cases[] = {
+        {"Isolated", "a - b - - a"},
+        {"Removed", "a b a"},
+        {"MergedWithPrevious", "a- b- - a"},
+        {"MergedWithNext", "a -b - -a"},
+        {"Contiguous", "a - b -- a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char pre[256];
+        snprintf(pre, sizeof pre,
+                 "{\"type\": \"Split\", \"pattern\": {\"String\": \"-\"}, \"behavior\": \"%s\","
+                 " \"invert\": false}",
+                 cases[i].behavior);
+        hs_tokenizer *tok = split_json(pre);
+        expect_tokens(tok, "a-b--a", cases[i].tokens);
+        hs_tokenizer_free(tok);
+    }
+    /* invert: the matches of [ab] are kept, the rest removed */
+    hs_tokenizer *tok = split_json("{\"type\": \"Split\", \"pattern\": {\"Regex\": \"[ab]\"},"
+                                   " \"behavior\": \"Removed\", \"invert\": true}");
+    expect_tokens(tok, "a-b--a", "a b a");
+    expect_tokens(tok, "axb", "a b");
+    hs_tokenizer_free(tok);
+    /* a character without an entry becomes the unknown token */
+    tok = split_json("null");
+    expect_tokens(tok, "axb-", "a ? b-");
+    hs_tokenizer_free(tok);
+}
+
+static void json_metaspace_first_scheme(void **state)
+{
+    (void)state;
+    char path[4096];
+    const char *dir = hs_test_tmpdir("metaspace");
+    /* TINY_JSON with its normalizer replaced by a Metaspace pre-tokenizer that
+     * prepends "▁" only at the start of the input and does not split */
+    const char *from = strstr(TINY_JSON, "\"normalizer\"");
+    const char *to = strstr(TINY_JSON, "\"post_processor\"");
+    char json[4096];
+    snprintf(json, sizeof json,
+             "%.*s\"normalizer\": null, \"pre_tokenizer\": {\"type\": \"Metaspace\","
+             " \"replacement\": \"\xE2\x96\x81\", \"prepend_scheme\": \"first\","
+             " \"split\": false}, %s",
+             (int)(from - TINY_JSON), TINY_JSON, to);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    hs_test_write_file(path, json, strlen(json));
+    hs_tokenizer *tok = load_or_fail(dir);
+    expect_tokens(tok, "hi hi", "\xE2\x96\x81hi \xE2\x96\x81hi");
+    /* the text after an added token is not at the start of the input */
+    expect_tokens(tok, "hi<s>hi", "\xE2\x96\x81hi <s> hi");
+    hs_encoding *enc = encode_or_null(tok, "hi", "hi", 1);
+    assert_non_null(enc);
+    /* the second text of a pair starts its own input */
+    assert_int_equal(enc->n, 4);
+    assert_int_equal(enc->ids[3], 11);
+    hs_encoding_free(enc);
+    hs_tokenizer_free(tok);
+}
+
 /* ---- UTF-8 validation */
 
 static void utf8_invalid_offsets(void **state)
@@ -789,6 +872,8 @@ int main(void)
         cmocka_unit_test(gpt2_model_inputs),
         cmocka_unit_test(json_tiny_pipeline),
         cmocka_unit_test(json_config_bos_eos_flags),
+        cmocka_unit_test(json_split_behaviors),
+        cmocka_unit_test(json_metaspace_first_scheme),
         cmocka_unit_test(json_llama2_cases),
         cmocka_unit_test(json_smollm2_cases),
         cmocka_unit_test(json_gpt2_cases),
