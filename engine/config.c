@@ -134,6 +134,13 @@ static int parse_bert(hs_config *c, const cJSON *root, const char *path)
     return parse_activation(act ? act : "gelu", path, "hidden_act", &c->activation);
 }
 
+/* GPT-2's feed-forward size when n_inner is absent: 4 x n_embd, capped so a
+ * huge n_embd reaches the range check instead of overflowing an int. */
+static int default_gpt2_ff(int d_model)
+{
+    return d_model > 2147483647 / 4 ? 2147483647 : 4 * d_model;
+}
+
 static int parse_gpt2(hs_config *c, const cJSON *root, const char *path)
 {
     const char *act = read_string(root, "activation_function");
@@ -144,7 +151,7 @@ static int parse_gpt2(hs_config *c, const cJSON *root, const char *path)
         read_int(root, path, NAMES("vocab_size"), REQUIRED, &c->vocab_size) ||
         read_int(root, path, NAMES("n_positions", "max_position_embeddings"), 1024,
                  &c->max_positions) ||
-        read_int(root, path, NAMES("n_inner"), 4 * c->d_model, &c->d_ff) ||
+        read_int(root, path, NAMES("n_inner"), default_gpt2_ff(c->d_model), &c->d_ff) ||
         read_float(root, path, "layer_norm_epsilon", 1e-5f, &c->norm_eps))
         return -1;
     if (!read_bool(root, "scale_attn_weights", 1)) {
@@ -259,12 +266,12 @@ static int check_sizes(const hs_config *c, const char *path)
         return -1;
     }
     /* Beyond these limits the [L][h][n][n] record would not fit in memory. */
-    if (c->n_layers > 1024 || c->n_heads > 1024 || c->d_model > 65536 || c->d_ff > 262144 ||
-        c->max_positions > 1048576 || c->vocab_size > 4194304) {
+    if (c->n_layers > 1024 || c->n_heads > 1024 || c->d_model > 65536 || c->d_head > 65536 ||
+        c->d_ff > 262144 || c->max_positions > 1048576 || c->vocab_size > 4194304) {
         hs_error_set("%s: sizes out of the supported range (layers %d, heads %d, hidden %d, "
-                     "feed-forward %d, positions %d, vocabulary %d)",
-                     path, c->n_layers, c->n_heads, c->d_model, c->d_ff, c->max_positions,
-                     c->vocab_size);
+                     "head size %d, feed-forward %d, positions %d, vocabulary %d)",
+                     path, c->n_layers, c->n_heads, c->d_model, c->d_head, c->d_ff,
+                     c->max_positions, c->vocab_size);
         return -1;
     }
     return 0;

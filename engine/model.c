@@ -85,6 +85,15 @@ char *hs_model_resolve(const char *name)
     char *ref = hs_read_file(ref_path, NULL);
     if (ref) {
         ref[strcspn(ref, " \t\r\n")] = '\0';
+        /* A commit id is a single path component. Anything else would
+         * resolve to the snapshots folder itself or to a folder outside it. */
+        if (ref[0] == '\0' || strchr(ref, '/') || strcmp(ref, ".") == 0 ||
+            strcmp(ref, "..") == 0) {
+            hs_error_set("model '%s': %s contains '%s', expected a commit id", name, ref_path,
+                         ref);
+            free(ref);
+            return NULL;
+        }
         char snapshot[1400];
         snprintf(snapshot, sizeof snapshot, "%s/snapshots/%s", repo, ref);
         free(ref);
@@ -314,7 +323,7 @@ static void build_llama_specs(hs_model *m, spec_list *list)
     add_vector(list, &w->final_norm_w, "", "model.norm.weight", d);
     weight_spec *head = spec_add(list, 2, c->vocab_size, d);
     head->target = &w->lm_head;
-    head->optional = 1;
+    head->optional = c->tie_word_embeddings; /* untied: the output embedding is required */
     spec_name(head, "lm_head.weight");
 }
 
@@ -369,7 +378,11 @@ static int open_weights(hs_model *m)
         return -1;
     int status = -1;
     cJSON *root = cJSON_Parse(text);
-    const cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
+    const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
+    if (!root) {
+        hs_error_set("%s: not valid JSON", path);
+        goto done;
+    }
     if (!cJSON_IsObject(map)) {
         hs_error_set("%s: missing 'weight_map' object", path);
         goto done;
@@ -387,8 +400,10 @@ static int open_weights(hs_model *m)
         int seen = 0;
         for (size_t i = 0; i < m->n_files && !seen; i++)
             seen = strcmp(hs_safetensors_path(m->files[i]), shard) == 0;
-        if (!seen && add_file(m, shard) != 0)
+        if (!seen && add_file(m, shard) != 0) {
+            hs_error_prefix("%s: tensor '%s'", path, entry->string);
             goto done;
+        }
     }
     status = 0;
 done:
@@ -419,11 +434,21 @@ static int needs_copy(const hs_tensor *t)
     return t->dtype != HS_DTYPE_F32 || ((uintptr_t)t->data % sizeof(float)) != 0;
 }
 
+/* Writes the path that names the model's weights in messages: the single
+ * file, or the shard index. */
+static void weights_path(const hs_model *m, char *out, size_t size)
+{
+    if (m->n_files == 1)
+        snprintf(out, size, "%s", hs_safetensors_path(m->files[0]));
+    else
+        snprintf(out, size, "%s/model.safetensors.index.json", m->dir);
+}
+
 /* Finds every spec's tensor and checks its dtype and shape. */
 static int find_specs(hs_model *m, spec_list *list)
 {
-    const char *weights_name = m->n_files == 1 ? hs_safetensors_path(m->files[0])
-                                               : "model.safetensors.index.json";
+    char weights_name[4096];
+    weights_path(m, weights_name, sizeof weights_name);
     for (size_t i = 0; i < list->count; i++) {
         weight_spec *spec = &list->specs[i];
         for (int k = 0; k < spec->n_names && !spec->found; k++)
@@ -573,13 +598,31 @@ static int load_config(hs_model *m)
 
 static int check_bert_head(hs_model *m)
 {
-    hs_weights *w = &m->weights;
-    int parts = (w->mlm_dense.data != NULL) + (w->mlm_dense_bias != NULL) +
-                (w->mlm_norm_w != NULL) + (w->mlm_norm_b != NULL) + (w->mlm_bias != NULL);
-    if (parts != 0 && parts != 5) {
-        hs_error_set("%s: the masked-LM head (cls.predictions.*) is incomplete: %d of its 5 "
-                     "tensors are present",
-                     m->dir, parts);
+    const hs_weights *w = &m->weights;
+    const struct {
+        const void *data;
+        const char *name;
+    } parts[] = {
+        {w->mlm_dense.data, "cls.predictions.transform.dense.weight"},
+        {w->mlm_dense_bias, "cls.predictions.transform.dense.bias"},
+        {w->mlm_norm_w, "cls.predictions.transform.LayerNorm.weight"},
+        {w->mlm_norm_b, "cls.predictions.transform.LayerNorm.bias"},
+        {w->mlm_bias, "cls.predictions.bias"},
+    };
+    int n_parts = (int)(sizeof parts / sizeof parts[0]);
+    int present = 0;
+    const char *missing = NULL;
+    for (int i = 0; i < n_parts; i++) {
+        present += parts[i].data != NULL;
+        if (!parts[i].data && !missing)
+            missing = parts[i].name;
+    }
+    if (present != 0 && present != n_parts) {
+        char weights_name[4096];
+        weights_path(m, weights_name, sizeof weights_name);
+        hs_error_set("%s: the masked-LM head (cls.predictions.*) is incomplete: %d of its %d "
+                     "tensors are present, missing tensor '%s'",
+                     weights_name, present, n_parts, missing);
         return -1;
     }
     return 0;

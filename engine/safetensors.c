@@ -92,14 +92,27 @@ static int compare_offsets(const void *a, const void *b)
     return x->nbytes < y->nbytes ? -1 : (x->nbytes > y->nbytes);
 }
 
-static void format_shape(const hs_tensor *tensor, char *out, size_t size)
+/* Writes a header value as JSON text for a message. */
+static const char *json_text(const cJSON *item, char *out, int size)
 {
-    size_t used = (size_t)snprintf(out, size, "[");
-    for (int d = 0; d < tensor->ndim && used < size; d++)
-        used += (size_t)snprintf(out + used, size - used, "%s%lld", d ? ", " : "",
-                                 (long long)tensor->shape[d]);
-    if (used < size)
-        snprintf(out + used, size - used, "]");
+    if (!cJSON_PrintPreallocated((cJSON *)item, out, size, 1))
+        snprintf(out, (size_t)size, "(too long to show)");
+    return out;
+}
+
+static const char *json_type_name(const cJSON *item)
+{
+    if (cJSON_IsArray(item))
+        return "array";
+    if (cJSON_IsString(item))
+        return "string";
+    if (cJSON_IsNumber(item))
+        return "number";
+    if (cJSON_IsBool(item))
+        return "boolean";
+    if (cJSON_IsNull(item))
+        return "null";
+    return "object";
 }
 
 /* Parses one header entry into tensor; the name is owned by the header copy. */
@@ -109,14 +122,27 @@ static int parse_entry(hs_safetensors *file, const cJSON *entry, hs_tensor *tens
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
     const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
+    char text[160];
     uint64_t begin, end;
 
     if (!cJSON_IsObject(entry)) {
         hs_error_set("%s: tensor '%s': header entry is not a JSON object", file->path, name);
         return -1;
     }
+    const char *missing = NULL;
+    if (!offsets)
+        missing = "data_offsets";
+    if (!shape)
+        missing = "shape";
+    if (!dtype)
+        missing = "dtype";
+    if (missing) {
+        hs_error_set("%s: tensor '%s': missing %s", file->path, name, missing);
+        return -1;
+    }
     if (!cJSON_IsString(dtype)) {
-        hs_error_set("%s: tensor '%s': missing dtype", file->path, name);
+        hs_error_set("%s: tensor '%s': dtype must be a string, found %s", file->path, name,
+                     json_text(dtype, text, sizeof text));
         return -1;
     }
     if (dtype_from_name(dtype->valuestring, &tensor->dtype) != 0) {
@@ -125,43 +151,53 @@ static int parse_entry(hs_safetensors *file, const cJSON *entry, hs_tensor *tens
                      file->path, name, dtype->valuestring);
         return -1;
     }
-    if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) > HS_MAX_DIMS) {
-        hs_error_set("%s: tensor '%s': shape must be an array of at most %d sizes",
-                     file->path, name, HS_MAX_DIMS);
+    if (!cJSON_IsArray(shape)) {
+        hs_error_set("%s: tensor '%s': shape must be an array, found %s", file->path, name,
+                     json_text(shape, text, sizeof text));
+        return -1;
+    }
+    if (cJSON_GetArraySize(shape) > HS_MAX_DIMS) {
+        hs_error_set("%s: tensor '%s': shape has %d dimensions, at most %d are supported",
+                     file->path, name, cJSON_GetArraySize(shape), HS_MAX_DIMS);
         return -1;
     }
     if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2 ||
         json_to_u64(cJSON_GetArrayItem(offsets, 0), &begin) != 0 ||
         json_to_u64(cJSON_GetArrayItem(offsets, 1), &end) != 0) {
-        hs_error_set("%s: tensor '%s': data_offsets must be two non-negative integers",
-                     file->path, name);
+        hs_error_set("%s: tensor '%s': data_offsets %s must be two non-negative integers",
+                     file->path, name, json_text(offsets, text, sizeof text));
         return -1;
     }
 
     /* Element count and byte size, checked against 64-bit overflow. */
-    uint64_t count = 1;
     tensor->ndim = cJSON_GetArraySize(shape);
     for (int d = 0; d < tensor->ndim; d++) {
+        const cJSON *dim = cJSON_GetArrayItem(shape, d);
         uint64_t size;
-        if (json_to_u64(cJSON_GetArrayItem(shape, d), &size) != 0) {
-            hs_error_set("%s: tensor '%s': dimension %d is not a non-negative integer",
-                         file->path, name, d);
+        if (json_to_u64(dim, &size) != 0) {
+            hs_error_set("%s: tensor '%s': dimension %d is %s, expected a non-negative integer",
+                         file->path, name, d, json_text(dim, text, sizeof text));
             return -1;
         }
         tensor->shape[d] = (int64_t)size;
+    }
+    const char *shape_text = json_text(shape, text, sizeof text);
+    uint64_t count = 1;
+    for (int d = 0; d < tensor->ndim; d++) {
+        uint64_t size = (uint64_t)tensor->shape[d];
         if (size != 0 && count > UINT64_MAX / size) {
-            hs_error_set("%s: tensor '%s': element count overflows 64 bits", file->path, name);
+            hs_error_set("%s: tensor '%s': element count of shape %s overflows 64 bits",
+                         file->path, name, shape_text);
             return -1;
         }
         count *= size;
     }
     size_t item = hs_dtype_size(tensor->dtype);
-    if (count > UINT64_MAX / item || count > (uint64_t)INT64_MAX / item) {
-        hs_error_set("%s: tensor '%s': byte size overflows 64 bits", file->path, name);
+    if (count > (uint64_t)INT64_MAX / item) {
+        hs_error_set("%s: tensor '%s': byte size of shape %s of %s overflows 64 bits",
+                     file->path, name, shape_text, dtype->valuestring);
         return -1;
     }
-    char shape_text[160];
-    format_shape(tensor, shape_text, sizeof shape_text);
     if (begin > end || end > file->data_size) {
         hs_error_set("%s: tensor '%s': data_offsets [%llu, %llu] out of range: the data "
                      "section has %llu bytes",
@@ -184,16 +220,27 @@ static int parse_entry(hs_safetensors *file, const cJSON *entry, hs_tensor *tens
     return 0;
 }
 
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(((const hs_tensor *)a)->name, ((const hs_tensor *)b)->name);
+}
+
 static int parse_metadata(hs_safetensors *file, const cJSON *meta)
 {
+    if (file->metadata) {
+        hs_error_set("%s: __metadata__ appears twice in the header", file->path);
+        return -1;
+    }
     if (!cJSON_IsObject(meta)) {
         hs_error_set("%s: __metadata__ is not a JSON object", file->path);
         return -1;
     }
     int n = cJSON_GetArraySize(meta);
     file->metadata = calloc((size_t)n * 2 + 1, sizeof(char *));
-    if (!file->metadata)
+    if (!file->metadata) {
+        hs_error_set("%s: out of memory reading __metadata__", file->path);
         return -1;
+    }
     const cJSON *item;
     cJSON_ArrayForEach(item, meta)
     {
@@ -202,9 +249,14 @@ static int parse_metadata(hs_safetensors *file, const cJSON *meta)
                          item->string);
             return -1;
         }
-        file->metadata[file->n_metadata * 2] = strdup(item->string);
-        file->metadata[file->n_metadata * 2 + 1] = strdup(item->valuestring);
+        char **pair = &file->metadata[file->n_metadata * 2];
+        pair[0] = strdup(item->string);
+        pair[1] = strdup(item->valuestring);
         file->n_metadata++;
+        if (!pair[0] || !pair[1]) {
+            hs_error_set("%s: out of memory reading __metadata__", file->path);
+            return -1;
+        }
     }
     return 0;
 }
@@ -215,14 +267,21 @@ static int parse_header(hs_safetensors *file, const char *text, size_t length)
     int status = -1;
     cJSON *root = cJSON_ParseWithLength(text, length);
 
-    if (!root || !cJSON_IsObject(root)) {
-        hs_error_set("%s: header is not a JSON object", file->path);
+    if (!root) {
+        hs_error_set("%s: header (%zu bytes) is not valid JSON", file->path, length);
+        goto done;
+    }
+    if (!cJSON_IsObject(root)) {
+        hs_error_set("%s: header is a JSON %s, expected an object", file->path,
+                     json_type_name(root));
         goto done;
     }
     size_t capacity = (size_t)cJSON_GetArraySize(root);
     file->tensors = calloc(capacity ? capacity : 1, sizeof(hs_tensor));
-    if (!file->tensors)
+    if (!file->tensors) {
+        hs_error_set("%s: out of memory reading %zu header entries", file->path, capacity);
         goto done;
+    }
 
     cJSON *entry;
     cJSON_ArrayForEach(entry, root)
@@ -236,32 +295,44 @@ static int parse_header(hs_safetensors *file, const char *text, size_t length)
         if (parse_entry(file, entry, tensor) != 0)
             goto done;
         tensor->name = strdup(entry->string);
-        if (!tensor->name)
+        if (!tensor->name) {
+            hs_error_set("%s: out of memory reading the header", file->path);
             goto done;
+        }
         file->count++;
     }
 
-    /* Sorted by offset, each tensor must end before the next begins. */
-    qsort(file->tensors, file->count, sizeof(hs_tensor), compare_offsets);
+    /* cJSON keeps every entry of a repeated key, so sort by name to find a
+     * tensor that appears twice. */
+    qsort(file->tensors, file->count, sizeof(hs_tensor), compare_names);
     for (size_t i = 1; i < file->count; i++) {
-        const hs_tensor *a = &file->tensors[i - 1];
-        const hs_tensor *b = &file->tensors[i];
-        const uint8_t *a_end = (const uint8_t *)a->data + a->nbytes;
-        if (a_end > (const uint8_t *)b->data && b->nbytes > 0 && a->nbytes > 0) {
-            hs_error_set("%s: tensors '%s' [%lld, %lld] and '%s' [%lld, %lld] overlap",
-                         file->path, a->name,
-                         (long long)((const uint8_t *)a->data - file->data),
-                         (long long)(a_end - file->data), b->name,
-                         (long long)((const uint8_t *)b->data - file->data),
-                         (long long)((const uint8_t *)b->data - file->data + b->nbytes));
+        if (strcmp(file->tensors[i].name, file->tensors[i - 1].name) == 0) {
+            hs_error_set("%s: tensor '%s' appears twice in the header", file->path,
+                         file->tensors[i].name);
             goto done;
         }
     }
-    for (size_t i = 1; i < file->count; i++) {
-        if (strcmp(file->tensors[i].name, file->tensors[i - 1].name) == 0) {
-            hs_error_set("%s: tensor '%s' appears twice", file->path, file->tensors[i].name);
+
+    /* Sorted by offset, each non-empty tensor must begin at or after the end
+     * of the previous non-empty one. Empty tensors are skipped, so one that
+     * sorts between two overlapping tensors cannot hide the overlap. */
+    qsort(file->tensors, file->count, sizeof(hs_tensor), compare_offsets);
+    const hs_tensor *previous = NULL;
+    for (size_t i = 0; i < file->count; i++) {
+        const hs_tensor *t = &file->tensors[i];
+        if (t->nbytes == 0)
+            continue;
+        if (previous && (const uint8_t *)previous->data + previous->nbytes >
+                            (const uint8_t *)t->data) {
+            long long a_begin = (const uint8_t *)previous->data - file->data;
+            long long b_begin = (const uint8_t *)t->data - file->data;
+            hs_error_set("%s: tensors '%s' [%lld, %lld] and '%s' [%lld, %lld] overlap",
+                         file->path, previous->name, a_begin,
+                         a_begin + (long long)previous->nbytes, t->name, b_begin,
+                         b_begin + (long long)t->nbytes);
             goto done;
         }
+        previous = t;
     }
     status = 0;
 done:
