@@ -35,6 +35,7 @@ typedef struct {
     hs_view_mode view;
     int focus;
     const char *screenshot;
+    const char *describe; /* JSON file rewritten after every frame */
     int width;
     int height;
     int bos; /* -1 tokenizer default, 0, 1 */
@@ -121,6 +122,10 @@ typedef struct {
 
 /* Runs the desktop app; returns the process exit status. */
 int hs_app_main(int argc, char **argv);
+
+/* Writes the visible state as JSON to path (app_describe.c). Returns 0 or
+ * -1 with an error. */
+int hs_app_describe(hs_app *app, const char *path);
 
 /* Layout and drawing (app_draw.c). */
 void hs_app_layout(hs_app *app, hs_layout *out);

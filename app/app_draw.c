@@ -682,7 +682,7 @@ static void draw_arcs(hs_app *app, const hs_layout *l)
             float dx = (x1 - x0) * 0.45f;
             const float p[8] = {x0, y0, x0 + dx, y0, x1 - dx, y1, x1, y1};
             hs_rgba color = COLOR_ACCENT;
-            color.a = 0.08f + 0.92f * w;
+            color.a = 0.15f + 0.85f * w;
             hs_render_curve(g, p, px(app, 0.8f) + px(app, 7.0f) * w, color);
         }
     }

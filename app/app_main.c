@@ -28,15 +28,17 @@ static const char app_usage[] =
     "usage: headscope [--model MODEL] [--text TEXT] [--pair TEXT] [--layer L] [--head H]\n"
     "                 [--view heatmap|arcs] [--focus INDEX] [--cmap viridis|cividis]\n"
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
+    "                 [--describe FILE.json]\n"
     "Opens the desktop app. Layers and heads count from 0; --head mean selects the\n"
     "layer's mean. --focus selects a token by its index. --screenshot writes the first\n"
-    "complete frame after the result arrives to FILE.png and exits.\n";
+    "complete frame after the result arrives to FILE.png and exits. --describe rewrites\n"
+    "FILE.json after every frame with what the window shows (tokens, head, layout).\n";
 
 /* ---- options ----------------------------------------------------------- */
 
 enum {
     OPT_MODEL = 1000, OPT_TEXT, OPT_PAIR, OPT_LAYER, OPT_HEAD, OPT_VIEW, OPT_FOCUS,
-    OPT_SCREENSHOT, OPT_SIZE, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
+    OPT_SCREENSHOT, OPT_DESCRIBE, OPT_SIZE, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
 };
 
 static int parse_app_options(int argc, char **argv, hs_app_options *o)
@@ -50,6 +52,7 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
         {"view", required_argument, NULL, OPT_VIEW},
         {"focus", required_argument, NULL, OPT_FOCUS},
         {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
+        {"describe", required_argument, NULL, OPT_DESCRIBE},
         {"size", required_argument, NULL, OPT_SIZE},
         {"bos", no_argument, NULL, OPT_BOS},
         {"no-bos", no_argument, NULL, OPT_NO_BOS},
@@ -108,6 +111,9 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             break;
         case OPT_SCREENSHOT:
             o->screenshot = optarg;
+            break;
+        case OPT_DESCRIBE:
+            o->describe = optarg;
             break;
         case OPT_SIZE:
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
@@ -861,6 +867,8 @@ int hs_app_main(int argc, char **argv)
             app->height = h;
             hs_app_draw(app);
             app->dirty = 0;
+            if (app->options.describe && hs_app_describe(app, app->options.describe) != 0)
+                fprintf(stderr, "headscope: %s\n", hs_error_message());
             if (app->screenshot_armed) {
                 if (save_screenshot(app, app->options.screenshot) != 0) {
                     hs_cli_fail("%s", hs_error_message());

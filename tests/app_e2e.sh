@@ -1,0 +1,61 @@
+#!/bin/sh
+# End-to-end session with the desktop app: start it under Xvfb, type a
+# sentence and press keys with xdotool, and check through its --describe
+# file that the displayed tokens and head changed.
+# usage: app_e2e.sh HEADSCOPE MODEL_DIR
+set -u
+headscope=$1
+model=$2
+for tool in xvfb-run xdotool; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "SKIP: $tool not found (install xvfb and xdotool)"
+        exit 77
+    fi
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cat > "$work/session.sh" <<SESSION
+#!/bin/sh
+set -u
+fail() { echo "FAIL: \$*"; cat "$work/app.log"; kill \$app 2>/dev/null; exit 1; }
+
+# Waits up to 30 s until the description file matches a pattern.
+wait_for() {
+    i=0
+    while [ \$i -lt 300 ]; do
+        if grep -q -- "\$1" "$work/state.json" 2>/dev/null; then return 0; fi
+        sleep 0.1
+        i=\$((i + 1))
+    done
+    return 1
+}
+
+LIBGL_ALWAYS_SOFTWARE=1 "$headscope" --model "$model" --text "" --size 1200x760 \
+    --describe "$work/state.json" > "$work/app.log" 2>&1 &
+app=\$!
+window=\$(timeout 30 xdotool search --sync --onlyvisible --name '^headscope\$' | head -n 1)
+[ -n "\$window" ] || fail "the window did not appear"
+xdotool windowfocus --sync "\$window" 2>/dev/null || true
+wait_for '"model":' || fail "no model loaded"
+
+xdotool type --delay 30 "she sat on the river bank"
+wait_for '"river"' || fail "typed tokens did not appear"
+grep -q '"layer":[[:space:]]*0,' "$work/state.json" || fail "initial layer is not 0"
+
+# Leave the text field, then two heads right and one layer down.
+xdotool key Escape Right Right Down
+wait_for '"head":[[:space:]]*2,' || fail "Right Right did not select head 2"
+wait_for '"layer":[[:space:]]*1,' || fail "Down did not select layer 1"
+
+xdotool key Tab
+wait_for '"view":[[:space:]]*"arcs"' || fail "Tab did not switch to arcs"
+
+xdotool key F1
+wait_for '"help":[[:space:]]*true' || fail "F1 did not open the help"
+
+kill \$app
+wait \$app 2>/dev/null
+echo "app_e2e: passed"
+SESSION
+timeout 120 xvfb-run -a -s "-screen 0 1400x900x24" sh "$work/session.sh"

@@ -1,0 +1,262 @@
+/*
+ * test_app.c - the desktop app under Xvfb with Mesa's software OpenGL:
+ * screenshots of both views checked by pixel facts, and start-up failures.
+ *
+ * Each test starts headscope with --screenshot and --describe; the JSON
+ * description gives the heatmap's geometry, and `headscope dump` of the same
+ * text gives the weights whose colours the cells must show.
+ */
+#include "test_util.h"
+
+#include "hs_colormap.h"
+#include "hs_error.h"
+#include "hs_safetensors.h"
+
+#include <stb/stb_image.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const char sentence[] = "The bank raised its interest rates, so we sat by the river.";
+
+/* Returns the model the app tests use: the bundled demo model, or the folder
+ * HEADSCOPE_TEST_MODEL names. */
+static const char *test_model(void)
+{
+    const char *env = getenv("HEADSCOPE_TEST_MODEL");
+    return env && *env ? env : HS_SOURCE_DIR "/assets/demo-model";
+}
+
+/* Runs a shell command; returns its exit status. */
+static int run(const char *command)
+{
+    int status = system(command);
+    if (status == -1 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+static int have_xvfb(void)
+{
+    return run("command -v xvfb-run >/dev/null 2>&1") == 0;
+}
+
+#define REQUIRE_XVFB()                                                                       \
+    do {                                                                                     \
+        if (!have_xvfb()) {                                                                  \
+            print_message("[  SKIP    ] xvfb-run not found: install xvfb\n");                \
+            skip();                                                                          \
+        }                                                                                    \
+    } while (0)
+
+/* Starts the app under a fresh Xvfb display with extra arguments. */
+static int run_app(const char *dir, const char *args)
+{
+    char command[8192];
+    snprintf(command, sizeof command,
+             "cd '%s' && LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a -s '-screen 0 1400x900x24' "
+             "'%s' --model '%s' --size 1280x800 %s > app.log 2>&1",
+             dir, HS_HEADSCOPE, test_model(), args);
+    int status = run(command);
+    if (status != 0) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/app.log", dir);
+        char *log = hs_test_read_file(path, NULL);
+        print_message("app exited with %d:\n%s\n", status, log ? log : "(no log)");
+        free(log);
+    }
+    return status;
+}
+
+typedef struct {
+    unsigned char *pixels;
+    int width, height;
+} image;
+
+static image load_png(const char *dir, const char *name)
+{
+    char path[4200];
+    image img = {0};
+    int channels;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    img.pixels = stbi_load(path, &img.width, &img.height, &channels, 3);
+    if (!img.pixels)
+        fail_msg("cannot decode %s: %s", path, stbi_failure_reason());
+    return img;
+}
+
+static const unsigned char *pixel(const image *img, int x, int y)
+{
+    assert_true(x >= 0 && x < img->width && y >= 0 && y < img->height);
+    return img->pixels + ((size_t)y * img->width + x) * 3;
+}
+
+/* Counts pixels in a rectangle darker than the light background. */
+static int count_dark(const image *img, int x0, int y0, int w, int h)
+{
+    int count = 0;
+    for (int y = y0; y < y0 + h; y++)
+        for (int x = x0; x < x0 + w; x++) {
+            const unsigned char *p = pixel(img, x, y);
+            if (p[0] + p[1] + p[2] < 3 * 140)
+                count++;
+        }
+    return count;
+}
+
+static double json_number(const cJSON *object, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    assert_true(cJSON_IsNumber(item));
+    return item->valuedouble;
+}
+
+static void heatmap_cells_match_table(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-heatmap");
+    char args[1024], command[8192], path[4200];
+    snprintf(args, sizeof args,
+             "--text '%s' --layer 1 --head 2 --screenshot shot.png --describe shot.json",
+             sentence);
+    assert_int_equal(run_app(dir, args), 0);
+
+    /* The reference weights of the same head from the command line. */
+    snprintf(command, sizeof command, "cd '%s' && '%s' dump --model '%s' '%s' --out ref.safetensors",
+             dir, HS_HEADSCOPE, test_model(), sentence);
+    assert_int_equal(run(command), 0);
+    snprintf(path, sizeof path, "%s/ref.safetensors", dir);
+    hs_safetensors *ref = hs_safetensors_open(path);
+    assert_non_null(ref);
+    const hs_tensor *attn = hs_safetensors_find(ref, "attentions.1");
+    assert_non_null(attn);
+    float *weights = hs_tensor_to_f32(attn);
+    int n = (int)attn->shape[1];
+
+    snprintf(path, sizeof path, "%s/shot.json", dir);
+    cJSON *desc = hs_test_read_json(path);
+    assert_int_equal((int)json_number(desc, "layer"), 1);
+    assert_int_equal((int)json_number(desc, "head"), 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(desc, "labels")), n);
+    const cJSON *heatmap = cJSON_GetObjectItemCaseSensitive(desc, "heatmap");
+    assert_non_null(heatmap);
+    double x0 = json_number(heatmap, "x"), y0 = json_number(heatmap, "y");
+    double cell = json_number(heatmap, "cell");
+    assert_true(cell >= 8.0);
+
+    image img = load_png(dir, "shot.png");
+    assert_int_equal(img.width, (int)json_number(desc, "width"));
+    assert_int_equal(img.height, (int)json_number(desc, "height"));
+
+    /* Every cell's centre shows the table colour of its weight, exactly. */
+    const float *head = weights + (size_t)2 * n * n;
+    int checked = 0, wrong = 0;
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+            int cx = (int)(x0 + (j + 0.5) * cell), cy = (int)(y0 + (i + 0.5) * cell);
+            const unsigned char *got = pixel(&img, cx, cy);
+            const uint8_t *want = hs_colormap_lookup(HS_COLORMAP_VIRIDIS, head[i * n + j]);
+            checked++;
+            if (got[0] != want[0] || got[1] != want[1] || got[2] != want[2]) {
+                if (wrong++ < 5)
+                    print_error("cell (%d, %d) weight %.4f: pixel %d,%d,%d, table %d,%d,%d\n",
+                                i, j, head[i * n + j], got[0], got[1], got[2], want[0],
+                                want[1], want[2]);
+            }
+        }
+    }
+    assert_int_equal(checked, n * n);
+    assert_int_equal(wrong, 0);
+
+    /* Row labels left of the cells and turned column labels above them. */
+    int area_x = (int)x0, area_y = (int)y0;
+    assert_true(count_dark(&img, area_x - 60, area_y, 56, (int)(n * cell)) > 100);
+    assert_true(count_dark(&img, area_x, area_y - 50, (int)(n * cell), 46) > 100);
+
+    stbi_image_free(img.pixels);
+    cJSON_Delete(desc);
+    free(weights);
+    hs_safetensors_close(ref);
+}
+
+static void arcs_view_draws_arcs(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-arcs");
+    char args[1024], path[4200];
+    snprintf(args, sizeof args,
+             "--text '%s' --view arcs --focus 3 --screenshot shot.png --describe shot.json",
+             sentence);
+    assert_int_equal(run_app(dir, args), 0);
+
+    snprintf(path, sizeof path, "%s/shot.json", dir);
+    cJSON *desc = hs_test_read_json(path);
+    const cJSON *view = cJSON_GetObjectItemCaseSensitive(desc, "view");
+    assert_string_equal(view->valuestring, "arcs");
+    assert_int_equal((int)json_number(desc, "focus"), 3);
+
+    /* Arcs are drawn in the accent blue between the two label columns. */
+    const cJSON *main_rect = cJSON_GetObjectItemCaseSensitive(desc, "main");
+    int mx = cJSON_GetArrayItem(main_rect, 0)->valueint;
+    int my = cJSON_GetArrayItem(main_rect, 1)->valueint;
+    int mw = cJSON_GetArrayItem(main_rect, 2)->valueint;
+    int mh = cJSON_GetArrayItem(main_rect, 3)->valueint;
+    image img = load_png(dir, "shot.png");
+    int blue = 0;
+    for (int y = my; y < my + mh; y++)
+        for (int x = mx + mw * 35 / 100; x < mx + mw * 65 / 100; x++) {
+            const unsigned char *p = pixel(&img, x, y);
+            if (p[2] > p[0] + 12)
+                blue++;
+        }
+    assert_true(blue > 500);
+
+    /* Token labels on both sides. */
+    assert_true(count_dark(&img, mx + mw * 15 / 100, my + 40, mw * 14 / 100, mh - 60) > 200);
+    assert_true(count_dark(&img, mx + mw * 70 / 100, my + 40, mw * 14 / 100, mh - 60) > 200);
+    stbi_image_free(img.pixels);
+    cJSON_Delete(desc);
+}
+
+static void missing_model_fails_cleanly(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-missing");
+    char command[8192], path[4200];
+    snprintf(command, sizeof command,
+             "cd '%s' && timeout 60 xvfb-run -a '%s' --model '%s/no-such-model' --screenshot s.png "
+             "> app.log 2>&1",
+             dir, HS_HEADSCOPE, dir);
+    assert_int_equal(run(command), 1);
+    snprintf(path, sizeof path, "%s/app.log", dir);
+    char *log = hs_test_read_file(path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "no-such-model"));
+    free(log);
+    snprintf(path, sizeof path, "%s/s.png", dir);
+    assert_null(hs_test_read_file(path, NULL));
+}
+
+static void layer_out_of_range_fails(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-range");
+    assert_int_equal(run_app(dir, "--layer 99 --screenshot s.png"), 1);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/app.log", dir);
+    char *log = hs_test_read_file(path, NULL);
+    assert_non_null(strstr(log, "out of range"));
+    free(log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(heatmap_cells_match_table),
+        cmocka_unit_test(arcs_view_draws_arcs),
+        cmocka_unit_test(missing_model_fails_cleanly),
+        cmocka_unit_test(layer_out_of_range_fails),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
