@@ -623,16 +623,24 @@ static int is_content_word(const hs_words *words, int i)
     return !words->special[i] && label[0] && !hs_label_is_punct(label) && !is_blank(label);
 }
 
-int hs_words_first_shared(const hs_words *a, const hs_words *b)
+int hs_words_first_shared(const hs_words *a, const hs_words *b, int first_token)
 {
     for (int i = 0; i < a->n_words; i++) {
-        if (!is_content_word(a, i))
+        if (a->first_token[i] < first_token || !is_content_word(a, i))
             continue;
         for (int j = 0; j < b->n_words; j++)
             if (is_content_word(b, j) && equal_ignoring_case(a->labels[i], b->labels[j]))
                 return i;
     }
     return -1;
+}
+
+int hs_encoding_common_prefix(const hs_encoding *a, const hs_encoding *b)
+{
+    int i = 0;
+    while (i < a->n && i < b->n && a->ids[i] == b->ids[i] && a->segment[i] == b->segment[i])
+        i++;
+    return i;
 }
 
 int hs_words_find(const hs_words *words, const hs_encoding *enc, const char *word)

@@ -221,10 +221,16 @@ int hs_compare_heads(const hs_result *a, int pos_a, const hs_result *b, int pos_
  * or -1 with an error as hs_compare_heads(). */
 int hs_compare_hidden(const hs_result *a, int pos_a, const hs_result *b, int pos_b, float *out);
 
-/* Finds the first word of a (in order) whose case-folded label equals that
- * of a word of b, skipping special tokens and punctuation. Returns its index
- * in a, or -1 when the sentences share no word. */
-int hs_words_first_shared(const hs_words *a, const hs_words *b);
+/* Finds the first word of a (in order) that starts at token first_token or
+ * later and whose label equals, case-insensitively, that of a word of b.
+ * Special tokens and punctuation are skipped. Returns its index in a, or -1
+ * when the sentences share no such word. */
+int hs_words_first_shared(const hs_words *a, const hs_words *b, int first_token);
+
+/* Returns the number of leading tokens whose ids and segments are equal in a
+ * and b. In a causal model these tokens have identical attention, context and
+ * hidden states in both inputs. */
+int hs_encoding_common_prefix(const hs_encoding *a, const hs_encoding *b);
 
 /* Finds the token position of word in enc: the first piece of the first word
  * whose joined label matches, or else the first token whose label (without

@@ -415,8 +415,10 @@ static void words_first_shared(void **state)
     assert_non_null(wa);
     assert_non_null(wb);
     /* [CLS] and "," are in both but skipped; "The" matches "the". */
-    assert_int_equal(hs_words_first_shared(wa, wb), 2);
-    assert_int_equal(hs_words_first_shared(wb, wa), 3); /* "bank" comes first in b */
+    assert_int_equal(hs_words_first_shared(wa, wb, 0), 2);
+    assert_int_equal(hs_words_first_shared(wb, wa, 0), 3); /* "bank" comes first in b */
+    assert_int_equal(hs_words_first_shared(wa, wb, 3), 4); /* "The" starts before token 3 */
+    assert_int_equal(hs_words_first_shared(wa, wb, 5), -1);
     hs_words_free(wa);
     hs_words_free(wb);
 
@@ -425,7 +427,7 @@ static void words_first_shared(void **state)
     make_encoding(&ta, 3, c_tokens, c_tokens, NULL, c_flags);
     wa = hs_words_group(&ta.enc, HS_WORDS_WORDPIECE);
     wb = hs_words_group(&tb.enc, HS_WORDS_WORDPIECE);
-    assert_int_equal(hs_words_first_shared(wa, wb), -1);
+    assert_int_equal(hs_words_first_shared(wa, wb, 0), -1);
     hs_words_free(wa);
     hs_words_free(wb);
 }
@@ -513,7 +515,7 @@ static void run_free(run *r)
     hs_encoding_free(r->enc);
 }
 
-static void check_compare_model(const char *folder, const char *word)
+static void check_compare_model(const char *folder, const char *word, int common_prefix)
 {
     const char *sentence_a = "I sat by the river bank and watched the water.";
     const char *sentence_b = "I went to the bank to deposit my money.";
@@ -522,6 +524,8 @@ static void check_compare_model(const char *folder, const char *word)
         fail_msg("%s: %s", folder, hs_error_message());
     run a = run_text(model, sentence_a);
     run b = run_text(model, sentence_b);
+    assert_int_equal(hs_encoding_common_prefix(a.enc, b.enc), common_prefix);
+    assert_int_equal(hs_encoding_common_prefix(a.enc, a.enc), a.enc->n);
     int pos_a = hs_words_find(a.words, a.enc, word);
     int pos_b = hs_words_find(b.words, b.enc, word);
     assert_true(pos_a > 0);
@@ -564,9 +568,14 @@ static void check_compare_model(const char *folder, const char *word)
         assert_float_equal(cos_forward[l], 1.0, 1e-6);
 
     /* The first shared word: "I" for BERT (lowercased "i"), "I" for GPT-2. */
-    int shared = hs_words_first_shared(a.words, b.words);
+    int shared = hs_words_first_shared(a.words, b.words, 0);
     assert_true(shared >= 0);
     assert_int_equal(strcasecmp(a.words->labels[shared], "i"), 0);
+
+    /* After the common beginning: "sat" and "by" are not in b, "the" is. */
+    shared = hs_words_first_shared(a.words, b.words, common_prefix);
+    assert_true(shared >= 0);
+    assert_string_equal(a.words->labels[shared], "the");
 
     free(forward);
     free(swapped);
@@ -580,13 +589,13 @@ static void check_compare_model(const char *folder, const char *word)
 static void compare_bert_fixture(void **state)
 {
     HS_REQUIRE_FIXTURES();
-    check_compare_model("bert-tiny-random", "bank");
+    check_compare_model("bert-tiny-random", "bank", 2); /* [CLS] i */
 }
 
 static void compare_gpt2_fixture(void **state)
 {
     HS_REQUIRE_FIXTURES();
-    check_compare_model("gpt2-tiny-random", "bank");
+    check_compare_model("gpt2-tiny-random", "bank", 1); /* I */
 }
 
 /* Rollout and roles on a real forward pass: rows sum to 1, BERT's [SEP]
