@@ -67,7 +67,11 @@ void *hs_tok_regex_compile(const char *pattern, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (pattern[i] == '\\' && i + 1 < len) {
             char next = pattern[i + 1];
-            const char *with = next == 's' ? SPACE : next == 'S' ? NOT_SPACE : NULL;
+            const char *with = NULL;
+            if (next == 's')
+                with = SPACE;
+            else if (next == 'S')
+                with = NOT_SPACE;
             if (with) {
                 memcpy(rewritten + n, with, strlen(with));
                 n += strlen(with);
@@ -478,9 +482,9 @@ done:
     return status;
 }
 
-/* Reads merges.txt as GPT2Tokenizer does: the first line (the "#version"
- * header) and the text after the last newline are skipped, and each line is
- * split on whitespace; a line without exactly two parts never matches. */
+/* Reads merges.txt as GPT2Tokenizer does. The first line (the "#version"
+ * header) and the text after the last newline are skipped. Each line is split
+ * on whitespace, and a line without exactly two parts never matches. */
 static int load_merges_txt(hs_tokenizer *tok, const char *path)
 {
     size_t size = 0;
@@ -564,7 +568,6 @@ int hs_bpe_gpt2_load(hs_tokenizer *tok, const char *dir)
         return -1;
     }
     hs_bpe *bpe = tok->bpe;
-    bpe->byte_level = 1;
     bpe->unk_id = -1;
     memset(bpe->byte_ids, 0xFF, sizeof bpe->byte_ids);
 

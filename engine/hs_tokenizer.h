@@ -4,7 +4,8 @@
  * Three kinds, chosen by the files in a model folder:
  *   - BERT WordPiece from vocab.txt (+ tokenizer_config.json),
  *   - GPT-2 byte-level BPE from vocab.json + merges.txt,
- *   - tokenizer.json (Hugging Face's tokenizers format), preferred when present.
+ *   - tokenizer.json (Hugging Face's tokenizers format, BPE or BERT-style
+ *     WordPiece models), preferred when present.
  * Every token keeps its byte span in the input and a display label for the UI.
  */
 #ifndef HS_TOKENIZER_H
@@ -85,7 +86,9 @@ int hs_tokenizer_adds_bos(const hs_tokenizer *tok);
 
 typedef struct {
     int add_special_tokens; /* [CLS]/[SEP] for BERT; BOS/EOS per tokenizer settings */
-    int bos;                /* -1 = tokenizer's default, 0 = without, 1 = with BOS */
+    int bos;                /* -1 = tokenizer's default, 0 = without, 1 = with BOS
+                               (also without add_special_tokens); WordPiece has
+                               no BOS and ignores it */
 } hs_encode_options;
 
 /* Encodes UTF-8 text (len bytes; NUL bytes allowed) and an optional second

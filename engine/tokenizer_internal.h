@@ -168,8 +168,8 @@ int hs_tok_vocab_set(hs_tokenizer *tok, int32_t id, const char *token, size_t le
 
 /* Reads a whole file; NULL (error set naming the path) on failure. */
 char *hs_tok_read_file(const char *path, size_t *size);
-/* Parses a JSON file; NULL (error set) on failure or when absent and
- * required. *missing is set to 1 when the file does not exist. */
+/* Parses a JSON file. Returns NULL (error set) on failure; *missing is set to
+ * 1 when the file does not exist. */
 struct cJSON *hs_tok_read_json(const char *path, int *missing);
 /* Returns the string of a special token entry: "x" or {"content": "x"}. */
 const char *hs_tok_json_token_string(const struct cJSON *item);
@@ -185,6 +185,16 @@ int hs_tok_config_bool(const struct cJSON *config, const char *name, int fallbac
 
 /* ---- kinds */
 
+/* The rules of a WordPiece tokenizer. */
+struct hs_wordpiece {
+    int do_lower_case;
+    int strip_accents; /* -1: follow do_lower_case, 0: never, 1: always */
+    int tokenize_chinese_chars;
+    int nfc;            /* the slow BertTokenizer composes to NFC; Rust's does not */
+    const char *prefix; /* continuing-subword prefix ("##"), a static or arena string */
+    int max_chars;      /* a longer word becomes the unknown token */
+};
+
 int hs_wordpiece_load(hs_tokenizer *tok, const char *dir);
 void hs_wordpiece_free(hs_wordpiece *wp);
 /* Encodes plain text (no added tokens in it) into list; offsets are shifted by
@@ -195,7 +205,6 @@ int hs_wordpiece_encode(const hs_tokenizer *tok, const char *text, size_t len, s
 /* The BPE model shared by vocab.json + merges.txt and tokenizer.json. */
 struct hs_bpe {
     hs_tok_pairmap merges;
-    int byte_level;       /* symbols are byte-to-unicode characters */
     int byte_fallback;    /* unknown characters become <0xXX> tokens */
     int ignore_merges;    /* a word that is a vocabulary entry is kept whole */
     int fuse_unk;         /* consecutive unknown characters give one unk */
@@ -203,7 +212,7 @@ struct hs_bpe {
     int32_t byte_ids[256]; /* <0xXX> ids for byte fallback, or -1 */
     const char *continuing_prefix; /* arena string or NULL */
     const char *end_suffix;        /* arena string or NULL */
-    void *gpt2_regex;              /* compiled GPT-2 split pattern (vocab.json kind) */
+    void *gpt2_regex;              /* GPT-2 split pattern, for vocab.json + merges.txt */
 };
 
 /* Compiles a split pattern with PCRE2 (UTF, UCP). \s and \S are rewritten to

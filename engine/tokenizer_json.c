@@ -3,11 +3,11 @@
  * added-token split, normalizers, pre-tokenizers, a BPE model and a
  * post-processor, run as the Rust tokenizers library runs it.
  *
- * Supported: normalizers Sequence, Prepend, Replace, NFC/NFD/NFKC/NFKD,
- * Lowercase, Strip; pre-tokenizers Sequence, ByteLevel, Split, Digits,
- * Metaspace, Whitespace, WhitespaceSplit; the BPE model (byte_fallback,
- * ignore_merges, unk_token, fuse_unk, continuing_subword_prefix,
- * end_of_word_suffix); post-processors TemplateProcessing, BertProcessing,
+ * Supported normalizers: Sequence, Prepend, Replace, NFC/NFD/NFKC/NFKD,
+ * Lowercase, Strip. Pre-tokenizers: Sequence, ByteLevel, Split, Digits,
+ * Metaspace, Whitespace, WhitespaceSplit. The BPE model with byte_fallback,
+ * ignore_merges, unk_token, fuse_unk, continuing_subword_prefix and
+ * end_of_word_suffix. Post-processors: TemplateProcessing, BertProcessing,
  * RobertaProcessing, ByteLevel and Sequence. A WordPiece tokenizer.json is
  * handed to wordpiece.c. Anything else is a load error that names it.
  *
@@ -465,8 +465,8 @@ static int normalize(const hs_tokjson *json, nstr *n)
 /* ---- pre-tokenizers */
 
 /* Splits one piece at match spans (sorted, non-overlapping) and appends the
- * parts to out. The matches and the gaps between them form segments; invert
- * swaps which of them are delimiters, and the behaviour decides how the
+ * parts to out. The matches and the gaps between them form segments, and
+ * invert swaps which of them are delimiters. The behaviour decides how the
  * delimiters join the parts, as the tokenizers library's split does. */
 static int split_piece(const nstr *piece, const size_t *spans, int count,
                        split_behavior behavior, int invert, nstr_list *out)
@@ -705,6 +705,8 @@ static int encode_text(const hs_tokenizer *tok, const char *text, size_t start, 
     nstr n = {0};
     int status = -1;
 
+    if (tok->wordpiece)
+        return hs_wordpiece_encode(tok, text + start, end - start, start, segment, list);
     if (nstr_reserve(&n, end - start + 1) != 0)
         goto done;
     for (size_t i = start; i < end; i++) {
@@ -1381,6 +1383,65 @@ static int read_added_tokens(hs_tokenizer *tok, const cJSON *added)
     return 0;
 }
 
+static int read_pipeline(hs_tokenizer *tok, const cJSON *root)
+{
+    const cJSON *normalizer = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    if (normalizer && !cJSON_IsNull(normalizer) && add_norm(tok->json, normalizer) != 0)
+        return -1;
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
+    if (pre && !cJSON_IsNull(pre) && add_pre(tok, pre) != 0)
+        return -1;
+    return 0;
+}
+
+/* Reads a BERT-style WordPiece tokenizer.json: the BertNormalizer flags and the
+ * BertPreTokenizer run through wordpiece.c, without the NFC step that only
+ * the slow Python tokenizer has. */
+static int read_wordpiece_model(hs_tokenizer *tok, const cJSON *root)
+{
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
+    const char *norm_type = get_string(norm, "type");
+    const char *pre_type = get_string(pre, "type");
+
+    if (!norm_type || strcmp(norm_type, "BertNormalizer") != 0 || !get_bool(norm, "clean_text", 1)) {
+        hs_error_set("tokenizer.json: WordPiece needs a BertNormalizer with clean_text (found "
+                     "'%s')",
+                     norm_type ? norm_type : "none");
+        return -1;
+    }
+    if (!pre_type || strcmp(pre_type, "BertPreTokenizer") != 0) {
+        hs_error_set("tokenizer.json: WordPiece needs the BertPreTokenizer (found '%s')",
+                     pre_type ? pre_type : "none");
+        return -1;
+    }
+    tok->wordpiece = calloc(1, sizeof *tok->wordpiece);
+    if (!tok->wordpiece) {
+        hs_error_set("tokenizer.json: out of memory for the WordPiece model");
+        return -1;
+    }
+    hs_wordpiece *wp = tok->wordpiece;
+    wp->do_lower_case = get_bool(norm, "lowercase", 1);
+    wp->strip_accents = get_bool(norm, "strip_accents", -1);
+    wp->tokenize_chinese_chars = get_bool(norm, "handle_chinese_chars", 1);
+    wp->nfc = 0;
+    const cJSON *max_chars = cJSON_GetObjectItemCaseSensitive(model, "max_input_chars_per_word");
+    wp->max_chars = cJSON_IsNumber(max_chars) ? max_chars->valueint : 100;
+    const char *prefix = get_string(model, "continuing_subword_prefix");
+    if (!prefix)
+        prefix = "##";
+    wp->prefix = hs_tok_arena_strndup(&tok->arena, prefix, strlen(prefix));
+    if (!wp->prefix) {
+        hs_error_set("tokenizer.json: out of memory");
+        return -1;
+    }
+    if (read_vocab(tok, cJSON_GetObjectItemCaseSensitive(model, "vocab")) != 0)
+        return -1;
+    tok->unk_id = token_id(tok, get_string(model, "unk_token"));
+    return 0;
+}
+
 int hs_tokjson_load(hs_tokenizer *tok, const char *dir, const char *path)
 {
     int missing = 0, status = -1;
@@ -1393,49 +1454,29 @@ int hs_tokjson_load(hs_tokenizer *tok, const char *dir, const char *path)
     const char *model_type = get_string(model, "type");
     if (!model_type && cJSON_GetObjectItemCaseSensitive(model, "merges"))
         model_type = "BPE";
-    if (model_type && strcmp(model_type, "WordPiece") == 0) {
-        /* BERT-style folders: the slow tokenizer's rules from vocab.txt */
-        char vocab_path[4096];
-        FILE *f;
-        snprintf(vocab_path, sizeof vocab_path, "%s/vocab.txt", dir);
-        f = fopen(vocab_path, "rb");
-        cJSON_Delete(root);
-        if (!f) {
-            hs_error_set("%s: a WordPiece tokenizer.json is read through vocab.txt, which is "
-                         "missing",
-                         path);
-            return -1;
-        }
-        fclose(f);
-        /* NOTE: the normalizer settings of tokenizer.json are not read here;
-         * tokenizer_config.json's do_lower_case etc. apply as for vocab.txt. */
-        return hs_wordpiece_load(tok, dir);
-    }
-    if (!model_type || strcmp(model_type, "BPE") != 0) {
+    int wordpiece = model_type && strcmp(model_type, "WordPiece") == 0;
+    if (!wordpiece && (!model_type || strcmp(model_type, "BPE") != 0)) {
         hs_error_set("%s: model type '%s' is not supported (BPE and WordPiece are)", path,
                      model_type ? model_type : "(none)");
         goto done;
     }
 
     tok->kind = HS_TOKENIZER_JSON;
-    tok->label_style = HS_LABEL_METASPACE;
+    tok->label_style = wordpiece ? HS_LABEL_PLAIN : HS_LABEL_METASPACE;
     tok->json = calloc(1, sizeof *tok->json);
     if (!tok->json) {
         hs_error_set("%s: out of memory", path);
         goto done;
     }
-    if (read_bpe_model(tok, model) != 0 ||
-        read_added_tokens(tok, cJSON_GetObjectItemCaseSensitive(root, "added_tokens")) != 0)
+    if (wordpiece ? read_wordpiece_model(tok, root) != 0 : read_bpe_model(tok, model) != 0)
         goto fail;
-    tok->unk_id = tok->bpe->unk_id;
-
-    const cJSON *normalizer = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    if (normalizer && !cJSON_IsNull(normalizer) && add_norm(tok->json, normalizer) != 0)
+    if (read_added_tokens(tok, cJSON_GetObjectItemCaseSensitive(root, "added_tokens")) != 0)
         goto fail;
-    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
-    if (pre && !cJSON_IsNull(pre) && add_pre(tok, pre) != 0)
-        goto fail;
-    tok->bpe->byte_level = tok->label_style == HS_LABEL_BYTE_LEVEL;
+    if (!wordpiece) {
+        tok->unk_id = tok->bpe->unk_id;
+        if (read_pipeline(tok, root) != 0)
+            goto fail;
+    }
     if (hs_tok_read_configs(dir, &config, &map) != 0)
         goto fail;
     tok->bos_id = token_id(tok, hs_tok_config_token(config, map, "bos_token", NULL));

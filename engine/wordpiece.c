@@ -26,12 +26,6 @@
 
 enum { MAX_INPUT_CHARS_PER_WORD = 100 };
 
-struct hs_wordpiece {
-    int do_lower_case;
-    int strip_accents; /* -1: follow do_lower_case, 0: never, 1: always */
-    int tokenize_chinese_chars;
-};
-
 /* A character on its way through the pipeline with its input byte span. */
 typedef struct {
     int32_t cp;
@@ -161,6 +155,9 @@ int hs_wordpiece_load(hs_tokenizer *tok, const char *dir)
     wp->do_lower_case = hs_tok_config_bool(config, "do_lower_case", 1);
     wp->strip_accents = hs_tok_config_bool(config, "strip_accents", -1);
     wp->tokenize_chinese_chars = hs_tok_config_bool(config, "tokenize_chinese_chars", 1);
+    wp->nfc = 1;
+    wp->prefix = "##";
+    wp->max_chars = MAX_INPUT_CHARS_PER_WORD;
 
     /* the special tokens are split out of the text before tokenizing, with
      * their exact case, as the slow tokenizer's no-split list does */
@@ -424,13 +421,15 @@ static int wordpiece_word(const hs_tokenizer *tok, const wp_char *w, int m, int 
         if (w[k].end > word_end)
             word_end = w[k].end;
     }
-    if (m > MAX_INPUT_CHARS_PER_WORD)
+    const hs_wordpiece *wp = tok->wordpiece;
+    if (m > wp->max_chars)
         return hs_tok_list_push(list, tok->unk_id, word_start, word_end, 0, segment, 0);
 
     /* bytes holds the word's UTF-8, pos[k] the offset of character k; the
      * candidate pieces from character s are prefixes of scratch */
+    size_t prefix_len = strlen(wp->prefix);
     char *bytes = malloc((size_t)m * 4 + 1);
-    char *scratch = malloc((size_t)m * 4 + 3);
+    char *scratch = malloc((size_t)m * 4 + prefix_len + 1);
     int *pos = malloc(((size_t)m + 1) * sizeof *pos);
     if (!bytes || !scratch || !pos) {
         hs_error_set("wordpiece: out of memory for a word of %d characters", m);
@@ -442,8 +441,8 @@ static int wordpiece_word(const hs_tokenizer *tok, const wp_char *w, int m, int 
 
     int first = list->n;
     for (int s = 0; s < m;) {
-        int prefix = s > 0 ? 2 : 0;
-        memcpy(scratch, "##", 2);
+        int prefix = s > 0 ? (int)prefix_len : 0;
+        memcpy(scratch, wp->prefix, prefix_len);
         memcpy(scratch + prefix, bytes + pos[s], (size_t)(pos[m] - pos[s]));
         int found = -1, e = m;
         for (; e > s; e--) {
@@ -522,7 +521,7 @@ int hs_wordpiece_encode(const hs_tokenizer *tok, const char *text, size_t len, s
     }
     if (decode_and_clean(tok->wordpiece, text, len, base, &c) != 0)
         goto done;
-    if (nfc(&c) != 0)
+    if (tok->wordpiece->nfc && nfc(&c) != 0)
         goto done;
     int start = 0;
     for (int k = 0; k <= c.n; k++) {

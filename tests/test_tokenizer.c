@@ -495,7 +495,7 @@ static void bpe_partial_utf8_labels(void **state)
 {
     (void)state;
     hs_tokenizer *tok = tiny_bpe();
-    /* U+65E5 = E6 97 A5: "æĹ" holds two of its three bytes */
+    /* U+65E5 = E6 97 A5: "æĹ" is two of its three bytes */
     hs_encoding *enc = encode_or_null(tok, "\xE6\x97\xA5\n", NULL, 1);
     assert_non_null(enc);
     assert_int_equal(enc->n, 3);
@@ -820,6 +820,42 @@ static void json_metaspace_first_scheme(void **state)
     hs_tokenizer_free(tok);
 }
 
+static void json_wordpiece_model(void **state)
+{
+    (void)state;
+    char path[4096];
+    const char *dir = hs_test_tmpdir("wordpiece-json");
+    const char *json =
+        "{\"added_tokens\": [{\"id\": 2, \"content\": \"[CLS]\", \"special\": true},"
+        "{\"id\": 3, \"content\": \"[SEP]\", \"special\": true}],"
+        "\"normalizer\": {\"type\": \"BertNormalizer\", \"clean_text\": true,"
+        " \"handle_chinese_chars\": true, \"strip_accents\": null, \"lowercase\": true},"
+        "\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},"
+        "\"post_processor\": {\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\", 3],"
+        " \"cls\": [\"[CLS]\", 2]},"
+        "\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\","
+        " \"continuing_subword_prefix\": \"##\", \"max_input_chars_per_word\": 100,"
+        " \"vocab\": {\"[PAD]\": 0, \"[UNK]\": 1, \"[CLS]\": 2, \"[SEP]\": 3, \"un\": 4,"
+        " \"##want\": 5, \"##ed\": 6, \"cafe\": 7, \",\": 8}}}";
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    hs_test_write_file(path, json, strlen(json));
+    hs_tokenizer *tok = load_or_fail(dir);
+    assert_int_equal(hs_tokenizer_get_kind(tok), HS_TOKENIZER_JSON);
+    expect_tokens(tok, "UnWanted, CAF\xC3\x89 x", "un ##want ##ed , cafe [UNK]");
+    hs_encoding *enc = encode_or_null(tok, "cafe", "un", 1);
+    assert_non_null(enc);
+    const int32_t ids[] = {2, 7, 3, 4, 3};
+    const int32_t types[] = {0, 0, 0, 1, 1};
+    assert_int_equal(enc->n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(enc->ids[i], ids[i]);
+        assert_int_equal(enc->type_ids[i], types[i]);
+    }
+    assert_string_equal(enc->labels[0], "[CLS]");
+    hs_encoding_free(enc);
+    hs_tokenizer_free(tok);
+}
+
 /* ---- UTF-8 validation */
 
 static void utf8_invalid_offsets(void **state)
@@ -874,6 +910,7 @@ int main(void)
         cmocka_unit_test(json_config_bos_eos_flags),
         cmocka_unit_test(json_split_behaviors),
         cmocka_unit_test(json_metaspace_first_scheme),
+        cmocka_unit_test(json_wordpiece_model),
         cmocka_unit_test(json_llama2_cases),
         cmocka_unit_test(json_smollm2_cases),
         cmocka_unit_test(json_gpt2_cases),
