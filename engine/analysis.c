@@ -354,6 +354,7 @@ static void rollout_layer(const hs_result *result, int layer, float *layer_out)
 
 int hs_attn_rollout(const hs_result *result, float *out)
 {
+    HS_ASSERT(result->n_layers >= 1);
     int n = result->n;
     size_t count = (size_t)n * n;
     float *scratch = malloc(2 * count * sizeof *scratch);
