@@ -504,7 +504,7 @@ int hs_tok_vocab_set(hs_tokenizer *tok, int32_t id, const char *token, size_t le
             table[i] = NULL;
             special[i] = 0;
         }
-        /* vocab_size is trimmed to the highest id + 1 below */
+        /* hs_tokenizer_load trims vocab_size to the highest id + 1 */
         tok->vocab_size = size;
     }
     char *copy = hs_tok_arena_strndup(&tok->arena, token, len);
@@ -547,6 +547,7 @@ int hs_tok_add_added(hs_tokenizer *tok, const char *content, size_t len, int32_t
     if (!copy)
         goto oom;
     hs_tok_added *a = &tok->added[tok->n_added++];
+    tok->added_first_byte[(uint8_t)content[0]] = 1;
     a->content = copy;
     a->len = (uint32_t)len;
     a->id = id;
@@ -608,7 +609,9 @@ int hs_tok_split_added(const hs_tokenizer *tok, const char *text, size_t len,
     if (!spans)
         goto oom;
     while (pos <= len) {
-        int match = pos < len ? match_added_at(tok, text, len, pos) : -1;
+        int match = -1;
+        if (pos < len && tok->added_first_byte[(uint8_t)text[pos]])
+            match = match_added_at(tok, text, len, pos);
         if (match < 0 && pos < len) {
             pos++;
             continue;
@@ -617,6 +620,8 @@ int hs_tok_split_added(const hs_tokenizer *tok, const char *text, size_t len,
         if (match >= 0) {
             const hs_tok_added *a = &tok->added[match];
             token_end = pos + a->len;
+            /* NOTE: lstrip and rstrip take ASCII whitespace only; the tokenizers
+             * library also strips Unicode spaces such as U+00A0. */
             if (a->lstrip)
                 while (token_start > plain_start && is_ascii_space(text[token_start - 1]))
                     token_start--;

@@ -153,6 +153,7 @@ struct hs_tokenizer {
 
     hs_tok_added *added;
     int n_added;
+    uint8_t added_first_byte[256]; /* 1 for bytes that start an added token */
 
     int32_t unk_id, bos_id, eos_id, cls_id, sep_id, pad_id, mask_id; /* -1 if none */
     int add_bos, add_eos; /* defaults for decoder models */
