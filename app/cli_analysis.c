@@ -251,7 +251,10 @@ static int analyse(const hs_model *model, const char *arg, const char *what,
         hs_cli_fail("%s: %s", what, hs_error_message());
         return -1;
     }
-    out->words = hs_words_group(out->enc, hs_words_scheme_for(hs_model_config(model)->arch));
+    hs_words_source source = {out->text.data, out->text.length, pair ? pair->data : NULL,
+                              pair ? pair->length : 0};
+    hs_word_scheme scheme = hs_words_scheme_for(hs_model_config(model)->arch);
+    out->words = hs_words_group_source(out->enc, scheme, &source);
     if (!out->words) {
         hs_cli_fail("%s: %s", what, hs_error_message());
         return -1;

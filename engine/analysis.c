@@ -459,15 +459,79 @@ static int continues_word(const hs_encoding *enc, int i, hs_word_scheme scheme)
     return !starts_with_space(token) && !starts_with_space(enc->labels[i]);
 }
 
+/* Returns the source bytes of word w, trimmed of whitespace, in *begin and
+ * *length, or 0 when the source cannot spell it: a special token, a span
+ * missing or outside the text, invalid UTF-8, or only whitespace. */
+static int word_source_span(const hs_words *words, const hs_encoding *enc, int w,
+                            const hs_words_source *source, const char **begin, size_t *length)
+{
+    if (!source || words->special[w])
+        return 0;
+    int first = words->first_token[w], last = words->first_token[w + 1] - 1;
+    const char *text = enc->segment[first] ? source->pair : source->text;
+    size_t text_length = enc->segment[first] ? source->pair_length : source->length;
+    int32_t start = enc->offsets[first][0], end = enc->offsets[last][1];
+    if (!text || start < 0 || end <= start || (size_t)end > text_length)
+        return 0;
+
+    const char *p = text + start, *stop = text + end;
+    if (hs_utf8_invalid_offset(p, (size_t)(stop - p)) >= 0)
+        return 0;
+    while (p < stop && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
+        p++;
+    while (stop > p && (stop[-1] == ' ' || (stop[-1] >= '\t' && stop[-1] <= '\r')))
+        stop--;
+    if (p == stop)
+        return 0;
+    *begin = p;
+    *length = (size_t)(stop - p);
+    return 1;
+}
+
+/* Writes the label of word w at text: its source spelling when available,
+ * else its pieces' labels joined. Returns the end of what was written. */
+static char *write_word_label(const hs_words *words, const hs_encoding *enc, int w,
+                              hs_word_scheme scheme, const hs_words_source *source, char *text)
+{
+    const char *span;
+    size_t length;
+    if (word_source_span(words, enc, w, source, &span, &length)) {
+        memcpy(text, span, length);
+        return text + length;
+    }
+    int first = words->first_token[w];
+    for (int i = first; i < words->first_token[w + 1]; i++) {
+        /* A special token is a word alone and keeps its label as it is. */
+        const char *piece = enc->labels[i];
+        if (i == first && !words->special[w])
+            piece = skip_space(piece);
+        else if (i > first && scheme == HS_WORDS_WORDPIECE && piece[0] == '#' && piece[1] == '#')
+            piece += 2;
+        length = strlen(piece);
+        memcpy(text, piece, length);
+        text += length;
+    }
+    return text;
+}
+
 hs_words *hs_words_group(const hs_encoding *enc, hs_word_scheme scheme)
+{
+    return hs_words_group_source(enc, scheme, NULL);
+}
+
+hs_words *hs_words_group_source(const hs_encoding *enc, hs_word_scheme scheme,
+                                const hs_words_source *source)
 {
     int n = enc->n;
 
     /* One allocation: the struct, label pointers, index arrays, flags, then
-     * the label text, at most the token labels' bytes plus a NUL per word. */
-    size_t text_bytes = 0;
+     * the label text. Joined labels take at most the token labels' bytes;
+     * source spellings, which never overlap, at most the source's bytes. */
+    size_t text_bytes = 1;
     for (int i = 0; i < n; i++)
         text_bytes += strlen(enc->labels[i]) + 1;
+    if (source)
+        text_bytes += source->length + source->pair_length;
     size_t size = sizeof(hs_words) + (size_t)n * sizeof(char *) +
                   (2 * (size_t)n + 1) * sizeof(int) + (size_t)n + text_bytes;
     hs_words *words = malloc(size);
@@ -482,31 +546,23 @@ hs_words *hs_words_group(const hs_encoding *enc, hs_word_scheme scheme)
     words->special = (uint8_t *)(words->word_of_token + n);
     char *text = (char *)(words->special + n);
 
+    /* Word boundaries first, then the labels. */
     int w = -1;
     for (int i = 0; i < n; i++) {
-        int joins = continues_word(enc, i, scheme);
-        const char *piece = enc->labels[i];
-        if (!joins) {
-            if (w >= 0)
-                *text++ = '\0';
+        if (!continues_word(enc, i, scheme)) {
             w++;
             words->first_token[w] = i;
             words->special[w] = (enc->flags[i] & HS_TOKEN_SPECIAL) ? 1 : 0;
-            words->labels[w] = text;
-            if (!words->special[w])
-                piece = skip_space(piece);
-        } else if (scheme == HS_WORDS_WORDPIECE && piece[0] == '#' && piece[1] == '#') {
-            piece += 2;
         }
-        size_t length = strlen(piece);
-        memcpy(text, piece, length);
-        text += length;
         words->word_of_token[i] = w;
     }
-    if (w >= 0)
-        *text = '\0';
     words->n_words = w + 1;
     words->first_token[w + 1] = n;
+    for (int k = 0; k < words->n_words; k++) {
+        words->labels[k] = text;
+        text = write_word_label(words, enc, k, scheme, source, text);
+        *text++ = '\0';
+    }
     return words;
 }
 
@@ -545,8 +601,9 @@ double hs_cosine(const float *a, const float *b, int count)
     if (norm_a == 0 || norm_b == 0)
         return norm_a == norm_b ? 1.0 : 0.0;
 
-    /* sqrt(x * x) == x in IEEE arithmetic, so a vector against itself gives
-     * exactly 1. */
+    /* With correctly rounded IEEE doubles, sqrt(x * x) == x for x > 0 when
+     * x * x neither overflows nor underflows, so a vector against itself
+     * gives exactly 1 (a test checks this). */
     double cosine = dot / sqrt(norm_a * norm_b);
     if (cosine > 1)
         return 1;

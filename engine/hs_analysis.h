@@ -174,7 +174,8 @@ typedef struct {
     int n_tokens;
     int *first_token;   /* [w + 1] */
     int *word_of_token; /* [n] */
-    char **labels;      /* [w] the pieces' labels joined, "##" and leading spaces removed */
+    char **labels;      /* [w] the pieces' labels joined, "##" and leading spaces removed,
+                           or the source spelling (hs_words_group_source) */
     uint8_t *special;   /* [w] 1 for a special token, which is always a word alone */
 } hs_words;
 
@@ -187,6 +188,22 @@ typedef struct {
  * newline), so "bank," is two words as in BERT. Returns NULL with an error
  * when memory runs out. Free with hs_words_free(). */
 hs_words *hs_words_group(const hs_encoding *enc, hs_word_scheme scheme);
+
+/* The texts an encoding was made from; pair is NULL for a single text. */
+typedef struct {
+    const char *text;
+    size_t length;
+    const char *pair;
+    size_t pair_length;
+} hs_words_source;
+
+/* Groups as hs_words_group() but labels each word with its spelling in the
+ * source text (original case, accents and emoji, surrounding whitespace
+ * trimmed), taken from the byte spans of its first and last piece. Words
+ * without a usable span (special tokens, spans outside the text, invalid
+ * UTF-8, whitespace only) keep the joined labels. source may be NULL. */
+hs_words *hs_words_group_source(const hs_encoding *enc, hs_word_scheme scheme,
+                                const hs_words_source *source);
 
 void hs_words_free(hs_words *words);
 

@@ -384,6 +384,78 @@ static void words_sentencepiece(void **state)
     hs_words_free(w);
 }
 
+static void words_source_spelling(void **state)
+{
+    /* "Unbelievably, Café 🦜!" as an uncased WordPiece tokenizer sees it:
+     * labels are lowercased and stripped of accents, the emoji is [UNK]. */
+    const char text[] = "Unbelievably, Caf\xc3\xa9 \xf0\x9f\xa6\x9c!";
+    const char *tokens[] = {"[CLS]", "un",   "##bel", "##ie", "##va", "##bly",
+                            ",",     "cafe", "[UNK]", "!",    "[SEP]"};
+    const int offsets[][2] = {{0, 0},   {0, 2},   {2, 5},   {5, 7},   {7, 9}, {9, 12},
+                              {12, 13}, {14, 19}, {20, 24}, {24, 25}, {0, 0}};
+    const uint8_t flags[] = {HS_TOKEN_SPECIAL, 0, 0, 0, 0, 0, 0, 0, 0, 0, HS_TOKEN_SPECIAL};
+    test_encoding t;
+    make_encoding(&t, 11, tokens, tokens, offsets, flags);
+    hs_words_source source = {text, strlen(text), NULL, 0};
+    hs_words *w = hs_words_group_source(&t.enc, HS_WORDS_WORDPIECE, &source);
+    assert_non_null(w);
+    const char *want[] = {"[CLS]", "Unbelievably", ",", "Caf\xc3\xa9", "\xf0\x9f\xa6\x9c",
+                          "!",     "[SEP]"};
+    const int first[] = {0, 1, 6, 7, 8, 9, 10};
+    assert_words(w, 7, want, first);
+    assert_int_equal(hs_words_find(w, &t.enc, "unbelievably"), 1);
+    assert_int_equal(hs_words_find(w, &t.enc, "cafe"), 7); /* through the token label */
+    hs_words_free(w);
+
+    /* A span past the end of the text falls back to the joined labels. */
+    source.length = 20;
+    w = hs_words_group_source(&t.enc, HS_WORDS_WORDPIECE, &source);
+    assert_non_null(w);
+    assert_string_equal(w->labels[3], "Caf\xc3\xa9");
+    assert_string_equal(w->labels[4], "[UNK]");
+    hs_words_free(w);
+}
+
+static void words_source_byte_pieces(void **state)
+{
+    /* GPT-2 splits the parrot emoji into three byte tokens whose labels show
+     * hex bytes; the source spelling restores the character. */
+    const char text[] = "I like \xf0\x9f\xa6\x9c";
+    const char *tokens[] = {"I", "\xc4\xa0like", "\xc4\xa0\xc3\xb0\xc5\x81", "\xc2\xa6",
+                            "\xc4\xbe"};
+    const char *labels[] = {"I", " like", " <F0 9F>", "<A6>", "<9C>"};
+    const int offsets[][2] = {{0, 1}, {1, 6}, {6, 9}, {9, 10}, {10, 11}};
+    test_encoding t;
+    make_encoding(&t, 5, tokens, labels, offsets, NULL);
+
+    hs_words *w = hs_words_group(&t.enc, HS_WORDS_SPACE_PREFIX);
+    assert_non_null(w);
+    assert_int_equal(w->n_words, 3);
+    assert_string_equal(w->labels[2], "<F0 9F><A6><9C>");
+    hs_words_free(w);
+
+    hs_words_source source = {text, strlen(text), NULL, 0};
+    w = hs_words_group_source(&t.enc, HS_WORDS_SPACE_PREFIX, &source);
+    assert_non_null(w);
+    const char *want[] = {"I", "like", "\xf0\x9f\xa6\x9c"};
+    const int first[] = {0, 1, 2};
+    assert_words(w, 3, want, first);
+    hs_words_free(w);
+
+    /* The second text of a pair: spans are in the pair text. */
+    const char *pair_tokens[] = {"Hi", "\xc4\xa0there"};
+    const int pair_offsets[][2] = {{0, 2}, {2, 8}};
+    make_encoding(&t, 2, pair_tokens, pair_tokens, pair_offsets, NULL);
+    t.segment[1] = 1;
+    hs_words_source pair_source = {"Hi", 2, "Hi THERE", 8};
+    w = hs_words_group_source(&t.enc, HS_WORDS_SPACE_PREFIX, &pair_source);
+    assert_non_null(w);
+    assert_int_equal(w->n_words, 2);
+    assert_string_equal(w->labels[0], "Hi");
+    assert_string_equal(w->labels[1], "THERE");
+    hs_words_free(w);
+}
+
 static void words_attention_merge(void **state)
 {
     /* Words {0} and {1, 2}. To a word: columns added. From a word: rows
@@ -746,19 +818,35 @@ static void lessons_bundled(void **state)
 
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(head_stats_encoder),       cmocka_unit_test(head_stats_causal),
-        cmocka_unit_test(head_stats_single_token),  cmocka_unit_test(roles_label_thresholds),
-        cmocka_unit_test(label_punctuation),        cmocka_unit_test(column_kinds_from_flags),
-        cmocka_unit_test(aggregate_layer_mean_max), cmocka_unit_test(aggregate_rollout),
-        cmocka_unit_test(hide_columns_renormalise), cmocka_unit_test(top_keys_order),
-        cmocka_unit_test(words_wordpiece),          cmocka_unit_test(words_byte_level),
-        cmocka_unit_test(words_sentencepiece),      cmocka_unit_test(words_attention_merge),
-        cmocka_unit_test(words_first_shared),       cmocka_unit_test(cosine_cases),
-        cmocka_unit_test(compare_heads_hand),       cmocka_unit_test(compare_bert_fixture),
-        cmocka_unit_test(compare_gpt2_fixture),     cmocka_unit_test(real_pass_bert),
-        cmocka_unit_test(real_pass_gpt2),           cmocka_unit_test(lessons_valid),
-        cmocka_unit_test(lessons_malformed),        cmocka_unit_test(lessons_bundled),
+        cmocka_unit_test(head_stats_encoder),
+        cmocka_unit_test(head_stats_causal),
+        cmocka_unit_test(head_stats_single_token),
+        cmocka_unit_test(roles_label_thresholds),
+        cmocka_unit_test(label_punctuation),
+        cmocka_unit_test(column_kinds_from_flags),
+        cmocka_unit_test(aggregate_layer_mean_max),
+        cmocka_unit_test(aggregate_rollout),
+        cmocka_unit_test(hide_columns_renormalise),
+        cmocka_unit_test(top_keys_order),
+        cmocka_unit_test(words_wordpiece),
+        cmocka_unit_test(words_byte_level),
+        cmocka_unit_test(words_sentencepiece),
+        cmocka_unit_test(words_source_spelling),
+        cmocka_unit_test(words_source_byte_pieces),
+        cmocka_unit_test(words_attention_merge),
+        cmocka_unit_test(words_first_shared),
+        cmocka_unit_test(cosine_cases),
+        cmocka_unit_test(compare_heads_hand),
+        cmocka_unit_test(compare_bert_fixture),
+        cmocka_unit_test(compare_gpt2_fixture),
+        cmocka_unit_test(real_pass_bert),
+        cmocka_unit_test(real_pass_gpt2),
+        cmocka_unit_test(lessons_valid),
+        cmocka_unit_test(lessons_malformed),
+        cmocka_unit_test(lessons_bundled),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
