@@ -53,6 +53,11 @@ void hs_safetensors_close(hs_safetensors *file);
 
 const char *hs_safetensors_path(const hs_safetensors *file);
 
+/* Tells the kernel that a tensor's mapped pages will not be read again soon,
+ * so they leave resident memory (the mapping stays valid: a later read
+ * loads them from the file again). Used after converting a tensor. */
+void hs_safetensors_release(const hs_safetensors *file, const hs_tensor *tensor);
+
 /* Tensors in the order of their data offsets. */
 size_t hs_safetensors_count(const hs_safetensors *file);
 const hs_tensor *hs_safetensors_at(const hs_safetensors *file, size_t index);

@@ -529,6 +529,7 @@ static int bind_specs(hs_model *m, spec_list *list, hs_progress_fn progress, voi
         if (!data && needs_copy(t)) {
             float *out = m->arena + used;
             hs_tensor_convert_f32(t, out);
+            hs_safetensors_release(spec->file, t);
             used += (size_t)t->count;
             data = out;
         } else if (!data) {

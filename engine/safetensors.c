@@ -416,6 +416,20 @@ void hs_safetensors_close(hs_safetensors *file)
     free(file);
 }
 
+void hs_safetensors_release(const hs_safetensors *file, const hs_tensor *tensor)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t begin = (uintptr_t)tensor->data, end = begin + tensor->nbytes;
+    uintptr_t map_begin = (uintptr_t)file->map;
+
+    /* Only whole pages inside the tensor, so neighbours stay resident. */
+    begin = map_begin + ((begin - map_begin + (uintptr_t)page - 1) / (uintptr_t)page) *
+                            (uintptr_t)page;
+    end = map_begin + ((end - map_begin) / (uintptr_t)page) * (uintptr_t)page;
+    if (end > begin)
+        madvise((void *)begin, end - begin, MADV_DONTNEED);
+}
+
 const char *hs_safetensors_path(const hs_safetensors *file)
 {
     return file->path;
@@ -521,10 +535,19 @@ void hs_tensor_convert_f32(const hs_tensor *tensor, float *out)
         memcpy(out, src, (size_t)n * 4);
         break;
     case HS_DTYPE_F16:
-    case HS_DTYPE_BF16:
         for (int64_t i = 0; i < n; i++) {
-            uint16_t half = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
-            out[i] = tensor->dtype == HS_DTYPE_F16 ? hs_f16_to_f32(half) : hs_bf16_to_f32(half);
+            uint16_t half;
+            memcpy(&half, src + 2 * i, 2);
+            out[i] = hs_f16_to_f32(half);
+        }
+        break;
+    case HS_DTYPE_BF16:
+        /* A BF16 value is the upper half of the float32 with the same bits. */
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t half;
+            memcpy(&half, src + 2 * i, 2);
+            uint32_t bits = (uint32_t)half << 16;
+            memcpy(out + i, &bits, 4);
         }
         break;
     case HS_DTYPE_F64:
