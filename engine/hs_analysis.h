@@ -9,8 +9,9 @@
  * query row i sees only the keys 0..i, so its width is i + 1; an encoder's
  * rows all have width n.
  *
- * Functions that write into caller buffers never allocate. The few that
- * allocate say so in their contract and return -1 or NULL with an error.
+ * Functions allocate only where their contract says so, and those return -1
+ * or NULL with an error when memory runs out. Output buffers belong to the
+ * caller.
  */
 #ifndef HS_ANALYSIS_H
 #define HS_ANALYSIS_H
@@ -136,8 +137,9 @@ void hs_attn_all_mean(const hs_result *result, float *out);
  * Transformers", 2020): per layer A'_l = 0.5 A_l + 0.5 I with A_l the head
  * mean, rows renormalised to sum 1; then R_1 = A'_1 and R_l = A'_l R_{l-1},
  * and out[n][n] = R_L. Row i of out is how much the top-layer token i draws on
- * each input token; rows sum to 1. Allocates two n*n float buffers. Returns 0,
- * or -1 with an error when memory runs out. */
+ * each input token; rows sum to 1. The result needs at least one layer.
+ * Allocates two n*n float buffers. Returns 0, or -1 with an error when memory
+ * runs out. */
 int hs_attn_rollout(const hs_result *result, float *out);
 
 /* Hides columns of matrix[n][n] in place: zeroes every column with
@@ -209,7 +211,7 @@ void hs_words_free(hs_words *words);
 
 /* Merges attn[n][n] into out[w][w]: attention to a word is the sum over its
  * pieces (columns added), attention from a word is the mean over its pieces
- * (rows averaged), so rows still sum to 1. */
+ * (rows averaged), so rows that summed to 1 still do. */
 void hs_words_attention(const hs_words *words, const float *attn, float *out);
 
 /* ---- comparing two sentences ------------------------------------------- */
@@ -240,8 +242,8 @@ int hs_compare_hidden(const hs_result *a, int pos_a, const hs_result *b, int pos
 
 /* Finds the first word of a (in order) that starts at token first_token or
  * later and whose label equals, case-insensitively, that of a word of b.
- * Special tokens and punctuation are skipped. Returns its index in a, or -1
- * when the sentences share no such word. */
+ * Special tokens, punctuation and whitespace are skipped. Returns its index
+ * in a, or -1 when the sentences share no such word. */
 int hs_words_first_shared(const hs_words *a, const hs_words *b, int first_token);
 
 /* Returns the number of leading tokens whose ids and segments are equal in a
@@ -250,9 +252,10 @@ int hs_words_first_shared(const hs_words *a, const hs_words *b, int first_token)
 int hs_encoding_common_prefix(const hs_encoding *a, const hs_encoding *b);
 
 /* Finds the token position of word in enc: the first piece of the first word
- * whose joined label matches, or else the first token whose label (without
- * "##" and leading spaces) matches, compared case-insensitively (Unicode case
- * folding). Special tokens never match. Returns -1 when nothing matches. */
+ * whose label matches, or else the first token whose label (without "##" and
+ * leading spaces) matches. Labels are compared case-insensitively, code point
+ * by code point through utf8proc_tolower. Special tokens never match.
+ * Returns -1 when nothing matches. */
 int hs_words_find(const hs_words *words, const hs_encoding *enc, const char *word);
 
 #endif
