@@ -4,8 +4,9 @@
  * post-processor, run as the Rust tokenizers library runs it.
  *
  * Supported normalizers: Sequence, Prepend, Replace, NFC/NFD/NFKC/NFKD,
- * Lowercase, Strip. Pre-tokenizers: Sequence, ByteLevel, Split, Digits,
- * Metaspace, Whitespace, WhitespaceSplit. The BPE model with byte_fallback,
+ * Lowercase, Strip, StripAccents. Pre-tokenizers: Sequence, ByteLevel, Split,
+ * Digits, Metaspace, Punctuation, CharDelimiterSplit, Whitespace and
+ * WhitespaceSplit. The BPE model with byte_fallback,
  * ignore_merges, unk_token, fuse_unk, continuing_subword_prefix and
  * end_of_word_suffix. Post-processors: TemplateProcessing, BertProcessing,
  * RobertaProcessing, ByteLevel and Sequence. A WordPiece tokenizer.json is
@@ -32,6 +33,7 @@ typedef enum {
     NORM_UNICODE, /* NFC, NFD, NFKC, NFKD */
     NORM_LOWERCASE,
     NORM_STRIP,
+    NORM_STRIP_ACCENTS,
 } norm_kind;
 
 typedef struct {
@@ -50,6 +52,8 @@ typedef enum {
     PRE_METASPACE,
     PRE_WHITESPACE,
     PRE_WHITESPACE_SPLIT,
+    PRE_PUNCTUATION,
+    PRE_CHAR_DELIMITER,
 } pre_kind;
 
 typedef enum {
@@ -70,8 +74,8 @@ typedef struct {
     pre_kind kind;
     int add_prefix_space, use_regex;  /* ByteLevel */
     void *regex;                      /* Split (Regex), ByteLevel, Whitespace */
-    char *literal;                    /* Split (String) */
-    split_behavior behavior;          /* Split */
+    char *literal;                    /* Split (String), CharDelimiterSplit */
+    split_behavior behavior;          /* Split, Punctuation */
     int invert;                       /* Split */
     int individual_digits;            /* Digits */
     char *replacement;                /* Metaspace, UTF-8 of one character */
@@ -224,6 +228,17 @@ static int is_white_space(int32_t cp)
     return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
            cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
            cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* The tokenizers library's punctuation: ASCII punctuation and every P*
+ * category. */
+static int is_punctuation(int32_t cp)
+{
+    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
+        (cp >= 123 && cp <= 126))
+        return 1;
+    utf8proc_category_t cat = utf8proc_category(cp);
+    return cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO;
 }
 
 /* Rust's char::is_numeric: general categories Nd, Nl and No. */
@@ -434,6 +449,32 @@ static int norm_strip(nstr *n, int left, int right)
     return 0;
 }
 
+/* Drops every combining mark (Mn, Mc, Me), as the StripAccents normalizer
+ * does; meant to follow NFD or NFKD. */
+static int norm_strip_accents(nstr *n)
+{
+    nstr out = {0};
+    for (size_t i = 0; i < n->len;) {
+        int size = 1;
+        int32_t cp = hs_tok_utf8_decode(n->s + i, n->len - i, &size);
+        utf8proc_category_t cat = utf8proc_category(cp);
+        int mark = cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+                   cat == UTF8PROC_CATEGORY_ME;
+        if (!mark && nstr_append_range(&out, n, i, i + (size_t)size) != 0) {
+            nstr_free(&out);
+            return -1;
+        }
+        i += (size_t)size;
+    }
+    if (nstr_reserve(&out, 1) != 0) {
+        nstr_free(&out);
+        return -1;
+    }
+    nstr_swap(n, &out);
+    nstr_free(&out);
+    return 0;
+}
+
 static int normalize(const hs_tokjson *json, nstr *n)
 {
     for (int i = 0; i < json->n_norms; i++) {
@@ -454,6 +495,9 @@ static int normalize(const hs_tokjson *json, nstr *n)
             break;
         case NORM_STRIP:
             rc = norm_strip(n, step->left, step->right);
+            break;
+        case NORM_STRIP_ACCENTS:
+            rc = norm_strip_accents(n);
             break;
         }
         if (rc != 0)
@@ -554,6 +598,28 @@ done:
     free(seg);
     free(parts);
     return status;
+}
+
+/* Spans of each punctuation character. */
+static int find_punctuation(const nstr *n, size_t **spans_out)
+{
+    size_t *spans = malloc((n->len + 1) * 2 * sizeof *spans);
+    int count = 0;
+    if (!spans) {
+        hs_error_set("tokenizer.json: out of memory splitting punctuation");
+        return -1;
+    }
+    for (size_t i = 0; i < n->len;) {
+        int size = 1;
+        if (is_punctuation(hs_tok_utf8_decode(n->s + i, n->len - i, &size))) {
+            spans[2 * count] = i;
+            spans[2 * count + 1] = i + (size_t)size;
+            count++;
+        }
+        i += (size_t)size;
+    }
+    *spans_out = spans;
+    return count;
 }
 
 /* Spans of each numeric character, or of each run of them. */
@@ -671,6 +737,14 @@ static int pre_tokenize_step(const pre_step *step, nstr_list *pieces)
             break;
         case PRE_WHITESPACE_SPLIT:
             count = hs_tok_regex_matches(step->regex, piece->s, piece->len, &spans);
+            behavior = SPLIT_REMOVED;
+            break;
+        case PRE_PUNCTUATION:
+            count = find_punctuation(piece, &spans);
+            behavior = step->behavior;
+            break;
+        case PRE_CHAR_DELIMITER:
+            count = find_literal(piece->s, piece->len, step->literal, &spans);
             behavior = SPLIT_REMOVED;
             break;
         }
@@ -945,6 +1019,8 @@ static int add_norm(hs_tokjson *json, const cJSON *item)
                         (type[strlen(type) - 1] == 'C' ? UTF8PROC_COMPOSE : UTF8PROC_DECOMPOSE);
     } else if (strcmp(type, "Lowercase") == 0) {
         step->kind = NORM_LOWERCASE;
+    } else if (strcmp(type, "StripAccents") == 0) {
+        step->kind = NORM_STRIP_ACCENTS;
     } else if (strcmp(type, "Strip") == 0) {
         step->kind = NORM_STRIP;
         step->left = get_bool(item, "strip_left", 1);
@@ -1053,6 +1129,23 @@ static int add_pre(hs_tokenizer *tok, const cJSON *item)
         step->kind = PRE_WHITESPACE;
         step->regex = hs_tok_regex_compile(pattern, strlen(pattern));
         return step->regex ? 0 : -1;
+    }
+    if (strcmp(type, "Punctuation") == 0) {
+        const char *behavior = get_string(item, "behavior");
+        step->kind = PRE_PUNCTUATION;
+        step->behavior = SPLIT_ISOLATED;
+        return behavior ? parse_behavior(behavior, &step->behavior) : 0;
+    }
+    if (strcmp(type, "CharDelimiterSplit") == 0) {
+        step->kind = PRE_CHAR_DELIMITER;
+        step->literal = dup_string(get_string(item, "delimiter"));
+        if (!step->literal)
+            return -1;
+        if (!step->literal[0]) {
+            hs_error_set("tokenizer.json: CharDelimiterSplit has no delimiter");
+            return -1;
+        }
+        return 0;
     }
     if (strcmp(type, "WhitespaceSplit") == 0) {
         static const char pattern[] = "\\s+";
@@ -1405,7 +1498,8 @@ static int read_wordpiece_model(hs_tokenizer *tok, const cJSON *root)
     const char *norm_type = get_string(norm, "type");
     const char *pre_type = get_string(pre, "type");
 
-    if (!norm_type || strcmp(norm_type, "BertNormalizer") != 0 || !get_bool(norm, "clean_text", 1)) {
+    int bert_normalizer = norm_type && strcmp(norm_type, "BertNormalizer") == 0;
+    if (!bert_normalizer || !get_bool(norm, "clean_text", 1)) {
         hs_error_set("tokenizer.json: WordPiece needs a BertNormalizer with clean_text (found "
                      "'%s')",
                      norm_type ? norm_type : "none");

@@ -739,17 +739,17 @@ static void json_config_bos_eos_flags(void **state)
 
 /* Writes a tokenizer.json over the characters a, b, - whose merges join any two
  * neighbours, so the tokens show where the pre-tokenizer cut. */
-static hs_tokenizer *split_json(const char *pre_tokenizer)
+static hs_tokenizer *split_json(const char *normalizer, const char *pre_tokenizer)
 {
     char path[4096], json[2048];
     const char *dir = hs_test_tmpdir("split");
     snprintf(json, sizeof json,
-             "{\"added_tokens\": [], \"normalizer\": null, \"pre_tokenizer\": %s,"
+             "{\"added_tokens\": [], \"normalizer\": %s, \"pre_tokenizer\": %s,"
              "\"post_processor\": null, \"model\": {\"type\": \"BPE\", \"unk_token\": \"?\","
              "\"vocab\": {\"a\": 0, \"b\": 1, \"-\": 2, \"a-\": 3, \"-a\": 4, \"--\": 5,"
              "\"b-\": 6, \"-b\": 7, \"?\": 8},"
              "\"merges\": [\"a -\", \"- a\", \"- -\", \"b -\", \"- b\"]}}",
-             pre_tokenizer);
+             normalizer, pre_tokenizer);
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     hs_test_write_file(path, json, strlen(json));
     return load_or_fail(dir);
@@ -774,19 +774,41 @@ static void json_split_behaviors(void **state)
                  "{\"type\": \"Split\", \"pattern\": {\"String\": \"-\"}, \"behavior\": \"%s\","
                  " \"invert\": false}",
                  cases[i].behavior);
-        hs_tokenizer *tok = split_json(pre);
+        hs_tokenizer *tok = split_json("null", pre);
         expect_tokens(tok, "a-b--a", cases[i].tokens);
         hs_tokenizer_free(tok);
     }
     /* invert: the matches of [ab] are kept, the rest removed */
-    hs_tokenizer *tok = split_json("{\"type\": \"Split\", \"pattern\": {\"Regex\": \"[ab]\"},"
-                                   " \"behavior\": \"Removed\", \"invert\": true}");
+    hs_tokenizer *tok = split_json("null", "{\"type\": \"Split\", \"pattern\":"
+                                           " {\"Regex\": \"[ab]\"}, \"behavior\": \"Removed\","
+                                           " \"invert\": true}");
     expect_tokens(tok, "a-b--a", "a b a");
     expect_tokens(tok, "axb", "a b");
     hs_tokenizer_free(tok);
     /* a character without an entry becomes the unknown token */
-    tok = split_json("null");
+    tok = split_json("null", "null");
     expect_tokens(tok, "axb-", "a ? b-");
+    hs_tokenizer_free(tok);
+}
+
+static void json_punctuation_and_accents(void **state)
+{
+    (void)state;
+    hs_tokenizer *tok = split_json("null", "{\"type\": \"Punctuation\"}");
+    expect_tokens(tok, "a-b--a", "a - b - - a");
+    hs_tokenizer_free(tok);
+    tok = split_json("null", "{\"type\": \"Punctuation\", \"behavior\": \"Contiguous\"}");
+    expect_tokens(tok, "a-b--a", "a - b -- a");
+    hs_tokenizer_free(tok);
+    tok = split_json("null", "{\"type\": \"CharDelimiterSplit\", \"delimiter\": \"-\"}");
+    expect_tokens(tok, "a-b--a", "a b a");
+    hs_tokenizer_free(tok);
+    /* NFD then StripAccents: "\xC3\xA1" (a with acute) becomes a; Strip drops
+     * the spaces at both ends */
+    tok = split_json("{\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFD\"},"
+                     " {\"type\": \"StripAccents\"}, {\"type\": \"Strip\"}]}",
+                     "null");
+    expect_tokens(tok, " \xC3\xA1-b ", "a- b");
     hs_tokenizer_free(tok);
 }
 
@@ -910,6 +932,7 @@ int main(void)
         cmocka_unit_test(json_config_bos_eos_flags),
         cmocka_unit_test(json_split_behaviors),
         cmocka_unit_test(json_metaspace_first_scheme),
+        cmocka_unit_test(json_punctuation_and_accents),
         cmocka_unit_test(json_wordpiece_model),
         cmocka_unit_test(json_llama2_cases),
         cmocka_unit_test(json_smollm2_cases),
