@@ -12,11 +12,37 @@
 #include "worker.h"
 
 #include <SDL.h>
+#include <stdint.h>
 
 typedef enum {
     HS_VIEW_HEATMAP,
     HS_VIEW_ARCS,
 } hs_view_mode;
+
+/* What the main view shows in place of one head. */
+typedef enum {
+    HS_AGGREGATE_NONE,       /* the selected head (or the layer mean from the grid) */
+    HS_AGGREGATE_LAYER_MAX,  /* elementwise max over the heads of the layer */
+    HS_AGGREGATE_ALL_MEAN,   /* mean over every head of every layer */
+    HS_AGGREGATE_ROLLOUT,    /* attention rollout up to the top layer */
+    HS_AGGREGATE_COUNT,
+} hs_aggregate;
+
+/* The matrix the main view draws, after aggregation, hidden columns and the
+ * word-level merge, with the labels of its rows and columns. */
+typedef struct {
+    int valid;
+    int n;                 /* rows and columns: tokens, or words in word view */
+    char **labels;         /* [n], owned */
+    uint8_t *special;      /* [n] 1 for special tokens */
+    float *values;         /* [n][n] */
+    int *unit_of_token;    /* [tokens] row of each token (word view), else NULL */
+    hs_matrix_texture texture;
+    char title[192];
+    char notice[192];      /* what the transforms changed, "" when nothing */
+    /* the state it was computed for */
+    int generation, layer, head, aggregate, hide_special, hide_first, words;
+} hs_shown;
 
 typedef enum {
     HS_FOCUS_NONE,
@@ -40,6 +66,10 @@ typedef struct {
     int height;
     int bos; /* -1 tokenizer default, 0, 1 */
     hs_colormap colormap;
+    hs_aggregate aggregate;
+    int hide_special;
+    int hide_first;
+    int words;
 } hs_app_options;
 
 /* Screen rectangles of one frame, recomputed from the window size. */
@@ -100,6 +130,12 @@ typedef struct {
     /* selection and view */
     int layer;
     int head;                  /* -1: mean of the layer */
+    hs_aggregate aggregate;
+    int hide_special;          /* hide [CLS]/[SEP]/BOS columns, rows renormalised */
+    int hide_first;            /* hide the first column (attention sink), rows renormalised */
+    int words;                 /* merge word pieces into words */
+    hs_shown shown;
+    int run_generation;        /* counts applied results, for hs_shown */
     int preview_layer;         /* grid hover; -1 when none */
     int preview_head;
     int focus_token;           /* -1 when none */
@@ -126,6 +162,11 @@ int hs_app_main(int argc, char **argv);
 /* Writes the visible state as JSON to path (app_describe.c). Returns 0 or
  * -1 with an error. */
 int hs_app_describe(hs_app *app, const char *path);
+
+/* Recomputes app->shown when the selection, the transforms or the result
+ * changed (app_shown.c). */
+void hs_app_update_shown(hs_app *app);
+void hs_app_free_shown(hs_app *app);
 
 /* Layout and drawing (app_draw.c). */
 void hs_app_layout(hs_app *app, hs_layout *out);

@@ -276,7 +276,8 @@ static void draw_strip(hs_app *app, const hs_layout *l)
         int special = (enc->flags[i] & HS_TOKEN_SPECIAL) != 0;
         hs_rgba fill = special ? (hs_rgba){1.0f, 0.93f, 0.84f, 1} : COLOR_PANEL;
         hs_render_rect(g, x, l->strip.y + 2, w, l->strip.h - 4, fill);
-        int focused = i == app->focus_token;
+        int unit = app->shown.valid && app->shown.unit_of_token ? app->shown.unit_of_token[i] : i;
+        int focused = unit == app->focus_token;
         hs_render_outline(g, x, l->strip.y + 2, w, l->strip.h - 4,
                           focused ? px(app, 2) : px(app, 1),
                           focused ? COLOR_FOCUS : COLOR_BORDER);
@@ -384,36 +385,12 @@ static void draw_grid(hs_app *app, const hs_layout *l)
 
 /* ---- main view helpers ------------------------------------------------- */
 
-/* The layer and head the main view shows: the hovered thumbnail, if any. */
-static void shown_head(const hs_app *app, int *layer, int *head, int *preview)
-{
-    *preview = app->preview_layer >= 0 &&
-               !(app->preview_layer == app->layer && app->preview_head == app->head);
-    *layer = *preview ? app->preview_layer : app->layer;
-    *head = *preview ? app->preview_head : app->head;
-}
-
 const float *hs_app_current_matrix(const hs_app *app, int *n)
 {
-    if (!has_result(app))
+    if (!has_result(app) || !app->shown.valid)
         return NULL;
-    int layer, head, preview;
-    shown_head(app, &layer, &head, &preview);
-    const hs_result *r = app->run->result;
-    *n = r->n;
-    if (head < 0)
-        return app->layer_means + (size_t)layer * r->n * r->n;
-    return hs_result_head(r, layer, head);
-}
-
-static void head_title(const hs_app *app, char *out, size_t size)
-{
-    int layer, head, preview;
-    shown_head(app, &layer, &head, &preview);
-    if (head < 0)
-        snprintf(out, size, "%slayer %d · mean of all heads", preview ? "preview: " : "", layer);
-    else
-        snprintf(out, size, "%slayer %d · head %d", preview ? "preview: " : "", layer, head);
+    *n = app->shown.n;
+    return app->shown.values;
 }
 
 static void draw_view_buttons(hs_app *app, const hs_layout *l)
@@ -436,18 +413,19 @@ static void draw_view_buttons(hs_app *app, const hs_layout *l)
 
 int hs_app_heatmap_geometry(hs_app *app, const hs_layout *l, hs_heatmap_geometry *out)
 {
-    if (!has_result(app))
+    hs_app_update_shown(app);
+    if (!has_result(app) || !app->shown.valid)
         return -1;
     hs_renderer *g = app->render;
-    const hs_encoding *enc = app->run->encoding;
-    int n = app->run->result->n;
+    const hs_shown *shown = &app->shown;
+    int n = shown->n;
     int small = hs_render_line_height(g, HS_FONT_SMALL);
     char label[64];
 
     /* Room for the longest (shortened) label on the left and on top. */
     int label_w = 0;
     for (int i = 0; i < n; i++) {
-        short_label(enc->labels[i], label, sizeof label, 14);
+        short_label(shown->labels[i], label, sizeof label, 14);
         int w = hs_render_text_width(g, HS_FONT_SMALL, label);
         label_w = w > label_w ? w : label_w;
     }
@@ -455,7 +433,7 @@ int hs_app_heatmap_geometry(hs_app *app, const hs_layout *l, hs_heatmap_geometry
     int left = (int)px(app, 8) + small + (int)px(app, 4) + label_w;
     int top = (int)px(app, 40) + small + (int)px(app, 4) + label_w;
     int right = (int)px(app, 84);
-    int bottom = (int)px(app, 10);
+    int bottom = (int)px(app, 10) + small + (int)px(app, 8); /* room for the notice line */
     int avail_w = l->main.w - left - right, avail_h = l->main.h - top - bottom;
     if (avail_w < 20 || avail_h < 20)
         return -1;
@@ -524,7 +502,7 @@ static hs_rgba label_color(const hs_app *app, int i)
 {
     if (i == app->focus_token)
         return COLOR_FOCUS;
-    return (app->run->encoding->flags[i] & HS_TOKEN_SPECIAL) ? COLOR_SPECIAL : COLOR_TEXT;
+    return app->shown.special[i] ? COLOR_SPECIAL : COLOR_TEXT;
 }
 
 static void draw_heatmap(hs_app *app, const hs_layout *l)
@@ -533,11 +511,9 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
     hs_heatmap_geometry geo;
     if (hs_app_heatmap_geometry(app, l, &geo) != 0)
         return;
-    int layer, head, preview;
-    shown_head(app, &layer, &head, &preview);
-    const hs_matrix_texture *tex = hs_app_texture(app, layer, head);
-    const hs_encoding *enc = app->run->encoding;
-    int n = app->run->result->n;
+    const hs_shown *shown = &app->shown;
+    const hs_matrix_texture *tex = &shown->texture;
+    int n = shown->n;
     int small = hs_render_line_height(g, HS_FONT_SMALL);
     char label[64];
 
@@ -565,7 +541,7 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
         float cy = geo.y + (i + 0.5f) * geo.cell;
         if (cy < geo.area.y - geo.cell || cy > geo.area.y + geo.area.h + geo.cell)
             continue;
-        short_label(enc->labels[i], label, sizeof label, 14);
+        short_label(shown->labels[i], label, sizeof label, 14);
         int w = hs_render_text_width(g, HS_FONT_SMALL, label);
         hs_render_text(g, HS_FONT_SMALL, label, geo.area.x - px(app, 4) - w, cy - small / 2.0f,
                        label_color(app, i));
@@ -577,7 +553,7 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
         float cx = geo.x + (j + 0.5f) * geo.cell;
         if (cx < geo.area.x - geo.cell || cx > geo.area.x + geo.area.w + geo.cell)
             continue;
-        short_label(enc->labels[j], label, sizeof label, 14);
+        short_label(shown->labels[j], label, sizeof label, 14);
         int w = hs_render_text_width(g, HS_FONT_SMALL, label);
         hs_render_text_rotated(g, HS_FONT_SMALL, label, cx - small / 2.0f,
                                geo.area.y - px(app, 4) - w, label_color(app, j));
@@ -603,13 +579,9 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
         int count;
         const float *m = hs_app_current_matrix(app, &count);
         if (m && row >= 0 && row < n && col >= 0 && col < n) {
-            char text[512], head_text[32];
-            if (head < 0)
-                snprintf(head_text, sizeof head_text, "mean");
-            else
-                snprintf(head_text, sizeof head_text, "head %d", head);
-            snprintf(text, sizeof text, "layer %d · %s · '%s' → '%s' · %.3f", layer, head_text,
-                     enc->labels[row], enc->labels[col], m[(size_t)row * n + col]);
+            char text[768];
+            snprintf(text, sizeof text, "%s · '%s' → '%s' · %.3f", shown->title,
+                     shown->labels[row], shown->labels[col], m[(size_t)row * n + col]);
             hs_render_outline(g, geo.x + col * geo.cell, geo.y + row * geo.cell, geo.cell,
                               geo.cell, 1, COLOR_PANEL);
             draw_tooltip(app, text);
@@ -627,7 +599,7 @@ typedef struct {
 
 static void arc_layout(hs_app *app, const hs_layout *l, arc_geometry *a)
 {
-    int n = app->run->result->n;
+    int n = app->shown.n;
     int small = hs_render_line_height(app->render, HS_FONT_SMALL);
     a->top = l->main.y + px(app, 56);
     float avail = l->main.y + l->main.h - px(app, 12) - a->top;
@@ -641,14 +613,15 @@ static void arc_layout(hs_app *app, const hs_layout *l, arc_geometry *a)
 
 int hs_app_arc_hit(hs_app *app, const hs_layout *l, int x, int y)
 {
-    if (!has_result(app) || app->view != HS_VIEW_ARCS)
+    hs_app_update_shown(app);
+    if (!has_result(app) || app->view != HS_VIEW_ARCS || !app->shown.valid)
         return -1;
     arc_geometry a;
     arc_layout(app, l, &a);
     if (x < l->main.x || x > a.left_x + px(app, 4))
         return -1;
     int i = (int)floorf(((float)y - a.top) / a.spacing);
-    return i >= 0 && i < app->run->result->n ? i : -1;
+    return i >= 0 && i < app->shown.n ? i : -1;
 }
 
 static void draw_arcs(hs_app *app, const hs_layout *l)
@@ -658,7 +631,7 @@ static void draw_arcs(hs_app *app, const hs_layout *l)
     const float *m = hs_app_current_matrix(app, &count);
     if (!m)
         return;
-    const hs_encoding *enc = app->run->encoding;
+    const hs_shown *shown = &app->shown;
     int n = count;
     int small = hs_render_line_height(g, HS_FONT_SMALL);
     arc_geometry a;
@@ -689,10 +662,10 @@ static void draw_arcs(hs_app *app, const hs_layout *l)
 
     for (int i = 0; i < n; i += a.step) {
         float cy = a.top + (i + 0.5f) * a.spacing - small / 2.0f;
-        short_label(enc->labels[i], label, sizeof label, 18);
+        short_label(shown->labels[i], label, sizeof label, 18);
         int w = hs_render_text_width(g, HS_FONT_SMALL, label);
         hs_render_text(g, HS_FONT_SMALL, label, a.left_x - w, cy, label_color(app, i));
-        hs_rgba right = (enc->flags[i] & HS_TOKEN_SPECIAL) ? COLOR_SPECIAL : COLOR_TEXT;
+        hs_rgba right = shown->special[i] ? COLOR_SPECIAL : COLOR_TEXT;
         hs_render_text(g, HS_FONT_SMALL, label, a.right_x, cy, right);
     }
     hs_render_text(g, HS_FONT_SMALL, "query (attending)", a.left_x - px(app, 110),
@@ -704,7 +677,7 @@ static void draw_arcs(hs_app *app, const hs_layout *l)
         snprintf(text, sizeof text, "all arcs with weight ≥ %.2f; hover a token to focus it",
                  threshold);
         hs_render_text(g, HS_FONT_SMALL, text, l->main.x + px(app, 10),
-                       l->main.y + l->main.h - small - px(app, 6), COLOR_MUTED);
+                       l->main.y + l->main.h - 2 * small - px(app, 10), COLOR_MUTED);
     }
 }
 
@@ -724,10 +697,16 @@ static void draw_main(hs_app *app, const hs_layout *l)
                        COLOR_MUTED);
         return;
     }
-    char title[160];
-    head_title(app, title, sizeof title);
-    hs_render_text(g, HS_FONT_LARGE, title, l->main.x + px(app, 10), l->main.y + px(app, 8),
-                   COLOR_TEXT);
+    hs_app_update_shown(app);
+    if (!app->shown.valid)
+        return;
+    hs_render_text(g, HS_FONT_LARGE, app->shown.title, l->main.x + px(app, 10),
+                   l->main.y + px(app, 8), COLOR_TEXT);
+    if (app->shown.notice[0])
+        hs_render_text(g, HS_FONT_SMALL, app->shown.notice, l->main.x + px(app, 10),
+                       l->main.y + l->main.h - hs_render_line_height(g, HS_FONT_SMALL) -
+                           px(app, 6),
+                       COLOR_FOCUS);
     if (app->view == HS_VIEW_HEATMAP)
         draw_heatmap(app, l);
     else

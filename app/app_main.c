@@ -28,17 +28,22 @@ static const char app_usage[] =
     "usage: headscope [--model MODEL] [--text TEXT] [--pair TEXT] [--layer L] [--head H]\n"
     "                 [--view heatmap|arcs] [--focus INDEX] [--cmap viridis|cividis]\n"
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
-    "                 [--describe FILE.json]\n"
+    "                 [--describe FILE.json] [--aggregate layer-max|all-mean|rollout]\n"
+    "                 [--hide-special] [--hide-first] [--words]\n"
     "Opens the desktop app. Layers and heads count from 0; --head mean selects the\n"
     "layer's mean. --focus selects a token by its index. --screenshot writes the first\n"
     "complete frame after the result arrives to FILE.png and exits. --describe rewrites\n"
-    "FILE.json after every frame with what the window shows (tokens, head, layout).\n";
+    "FILE.json after every frame with what the window shows (tokens, head, layout).\n"
+    "--aggregate shows the layer's max over heads, the mean over all heads, or attention\n"
+    "rollout; --hide-special and --hide-first hide those columns and renormalise rows;\n"
+    "--words merges word pieces into words.\n";
 
 /* ---- options ----------------------------------------------------------- */
 
 enum {
     OPT_MODEL = 1000, OPT_TEXT, OPT_PAIR, OPT_LAYER, OPT_HEAD, OPT_VIEW, OPT_FOCUS,
-    OPT_SCREENSHOT, OPT_DESCRIBE, OPT_SIZE, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
+    OPT_SCREENSHOT, OPT_DESCRIBE, OPT_SIZE, OPT_AGGREGATE, OPT_HIDE_SPECIAL, OPT_HIDE_FIRST,
+    OPT_WORDS, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
 };
 
 static int parse_app_options(int argc, char **argv, hs_app_options *o)
@@ -53,6 +58,10 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
         {"focus", required_argument, NULL, OPT_FOCUS},
         {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
         {"describe", required_argument, NULL, OPT_DESCRIBE},
+        {"aggregate", required_argument, NULL, OPT_AGGREGATE},
+        {"hide-special", no_argument, NULL, OPT_HIDE_SPECIAL},
+        {"hide-first", no_argument, NULL, OPT_HIDE_FIRST},
+        {"words", no_argument, NULL, OPT_WORDS},
         {"size", required_argument, NULL, OPT_SIZE},
         {"bos", no_argument, NULL, OPT_BOS},
         {"no-bos", no_argument, NULL, OPT_NO_BOS},
@@ -114,6 +123,27 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             break;
         case OPT_DESCRIBE:
             o->describe = optarg;
+            break;
+        case OPT_AGGREGATE:
+            if (strcmp(optarg, "layer-max") == 0) {
+                o->aggregate = HS_AGGREGATE_LAYER_MAX;
+            } else if (strcmp(optarg, "all-mean") == 0) {
+                o->aggregate = HS_AGGREGATE_ALL_MEAN;
+            } else if (strcmp(optarg, "rollout") == 0) {
+                o->aggregate = HS_AGGREGATE_ROLLOUT;
+            } else {
+                hs_cli_fail("--aggregate: '%s' is not layer-max, all-mean or rollout", optarg);
+                return -1;
+            }
+            break;
+        case OPT_HIDE_SPECIAL:
+            o->hide_special = 1;
+            break;
+        case OPT_HIDE_FIRST:
+            o->hide_first = 1;
+            break;
+        case OPT_WORDS:
+            o->words = 1;
             break;
         case OPT_SIZE:
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
@@ -234,6 +264,7 @@ static void apply_run(hs_app *app, hs_run *run)
     }
     hs_run_free(app->run);
     app->run = run;
+    app->run_generation++;
     app->message[0] = '\0';
     app->message_is_error = 0;
     upload_result(app);
@@ -358,6 +389,7 @@ static void set_input_focus(hs_app *app, hs_input_focus focus, const SDL_Rect *r
 
 static void select_head(hs_app *app, int layer, int head)
 {
+    app->aggregate = HS_AGGREGATE_NONE;
     app->layer = layer;
     app->head = head;
     clamp_selection(app);
@@ -512,7 +544,25 @@ static void handle_key(hs_app *app, const SDL_Keysym *key)
         app->dirty = 1;
         break;
     case SDLK_m:
+        app->aggregate = HS_AGGREGATE_NONE;
         select_head(app, app->layer, -1);
+        break;
+    case SDLK_a:
+        app->aggregate = (hs_aggregate)((app->aggregate + 1) % HS_AGGREGATE_COUNT);
+        app->dirty = 1;
+        break;
+    case SDLK_s:
+        app->hide_special = !app->hide_special;
+        app->dirty = 1;
+        break;
+    case SDLK_f:
+        app->hide_first = !app->hide_first;
+        app->dirty = 1;
+        break;
+    case SDLK_w:
+        app->words = !app->words;
+        app->focus_token = -1;
+        app->dirty = 1;
         break;
     case SDLK_SLASH:
         if (key->mod & KMOD_SHIFT) {
@@ -589,13 +639,15 @@ static void handle_click(hs_app *app, int x, int y, int shift)
     }
     int token = hs_app_strip_hit(app, &layout, x, y);
     if (token >= 0) {
+        if (app->shown.valid && app->shown.unit_of_token)
+            token = app->shown.unit_of_token[token];
         app->focus_token = app->focus_token == token ? -1 : token;
         return;
     }
     if (point_in(&layout.main, x, y) && app->view == HS_VIEW_HEATMAP) {
         hs_heatmap_geometry g;
         if (hs_app_heatmap_geometry(app, &layout, &g) == 0) {
-            int n = app->run->result->n;
+            int n = app->shown.n;
             int row = (int)floorf(((float)y - g.y) / g.cell);
             int on_cells = point_in(&g.area, x, y);
             int on_labels = x < g.area.x && y >= g.area.y && y < g.area.y + g.area.h;
@@ -795,6 +847,10 @@ static void init_state(hs_app *app)
     app->view = o->view;
     app->focus_token = o->focus;
     app->colormap = o->colormap;
+    app->aggregate = o->aggregate;
+    app->hide_special = o->hide_special;
+    app->hide_first = o->hide_first;
+    app->words = o->words;
     app->bos = o->bos;
     app->zoom = 1.0f;
     app->preview_layer = -1;
@@ -805,6 +861,7 @@ static void shutdown_app(hs_app *app)
 {
     hs_worker_destroy(app->worker);
     free_textures(app);
+    hs_app_free_shown(app);
     hs_run_free(app->run);
     hs_model_info_free(app->model);
     free(app->load_request);

@@ -357,8 +357,8 @@ int hs_cli_dump(int argc, char **argv)
     if (o.ids ? o.positional_count != 0 || o.pair : o.positional_count != 1)
         return hs_cli_fail("dump needs either one TEXT argument or --ids\n%s", dump_usage);
 
-    int n;
-    const int32_t *ids, *type_ids = NULL;
+    int n = 0;
+    const int32_t *ids = NULL, *type_ids = NULL;
     if (o.ids) {
         n = hs_cli_parse_ids(o.ids, &given_ids);
         if (n < 0)
