@@ -10,10 +10,10 @@
 #include "fonts.h"
 #include "hs_error.h"
 #include "hs_io.h"
+#include "png.h"
 
 #include <SDL.h>
 #include <cjson/cJSON.h>
-#include <stb/stb_image_write.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -245,7 +245,8 @@ static char *fit_label(hs_fonts *fonts, const char *label, int max_width)
  * tokens carry labels when not all do. */
 static void format_subtitle(char *out, size_t size, int n, int step)
 {
-    int length = snprintf(out, size, "%d tokens \xC2\xB7 layers and heads counted from 0", n);
+    int length = snprintf(out, size, "%d token%s \xC2\xB7 layers and heads counted from 0", n,
+                          n == 1 ? "" : "s");
     if (step > 1 && length > 0 && (size_t)length < size) {
         const char *suffix = step % 10 == 2 && step % 100 != 12   ? "nd"
                              : step % 10 == 3 && step % 100 != 13 ? "rd"
@@ -276,6 +277,8 @@ typedef struct {
     int step;           /* every step-th token is labelled */
     int map_x, map_y;   /* top-left corner of the heatmap */
     int subtitle_y;
+    int query_y;        /* top of the rotated "query" name */
+    int key_x;          /* left end of the "key" name */
     int bar_x, bar_h;
     int width, height;
 } exporter;
@@ -421,6 +424,21 @@ static int exporter_init(exporter *ex, const hs_export_input *in)
     ex->height = ex->map_y + ex->side + below;
     if (ex->height < ex->map_y + ex->bar_h + line + MARGIN)
         ex->height = ex->map_y + ex->bar_h + line + MARGIN;
+
+    /* Axis names are centred on the heatmap, but a heatmap of a few tokens is
+     * shorter and narrower than they are: then "query" starts at the top of
+     * the heatmap and "key" starts right of the "query" column. */
+    ex->query_y = ex->map_y + ex->side / 2 - ex->query_name.h / 2;
+    if (ex->query_y < ex->map_y)
+        ex->query_y = ex->map_y;
+    if (ex->height < ex->query_y + ex->query_name.h + MARGIN)
+        ex->height = ex->query_y + ex->query_name.h + MARGIN;
+    ex->key_x = ex->map_x + ex->side / 2 - ex->key_name.w / 2;
+    if (ex->key_x < MARGIN + ex->query_name.w + GAP)
+        ex->key_x = MARGIN + ex->query_name.w + GAP;
+    if (ex->width < ex->key_x + ex->key_name.w + MARGIN)
+        ex->width = ex->key_x + ex->key_name.w + MARGIN;
+
     if (ex->width > HS_EXPORT_MAX_SIDE)
         ex->width = HS_EXPORT_MAX_SIDE; /* only a very long model name gets here */
     return 0;
@@ -534,11 +552,8 @@ static int draw_head(const exporter *ex, int layer, int head, image *img)
                   rgb);
     }
 
-    /* Axis names, centred on the heatmap. */
-    draw_mask(img, &ex->query_name, MARGIN, ex->map_y + ex->side / 2 - ex->query_name.h / 2,
-              TEXT_RGB);
-    draw_mask(img, &ex->key_name, ex->map_x + ex->side / 2 - ex->key_name.w / 2,
-              labels_bottom + ex->label_width + GAP, TEXT_RGB);
+    draw_mask(img, &ex->query_name, MARGIN, ex->query_y, TEXT_RGB);
+    draw_mask(img, &ex->key_name, ex->key_x, labels_bottom + ex->label_width + GAP, TEXT_RGB);
 
     draw_colorbar(img, ex, ex->bar_x, ex->map_y, ex->bar_h);
     return 0;
@@ -550,29 +565,13 @@ fail:
 
 /* ---- files ------------------------------------------------------------- */
 
-typedef struct {
-    FILE *file;
-    int failed;
-} png_sink;
-
-static void png_write(void *context, void *data, int size)
-{
-    png_sink *sink = context;
-    if (fwrite(data, 1, (size_t)size, sink->file) != (size_t)size)
-        sink->failed = 1;
-}
-
 /* Encodes img as PNG into path through a temporary file. */
 static int write_png(const char *path, const image *img)
 {
     hs_atomic_file file;
     if (hs_atomic_open(&file, path) != 0)
         return -1;
-    png_sink sink = {file.file, 0};
-    if (!stbi_write_png_to_func(png_write, &sink, img->w, img->h, 3, img->rgb, img->w * 3) ||
-        sink.failed) {
-        hs_error_set("%s: cannot write PNG (%dx%d): %s", path, img->w, img->h,
-                     sink.failed ? strerror(errno) : "out of memory while encoding");
+    if (hs_png_write(file.file, path, img->w, img->h, img->rgb) != 0) {
         hs_atomic_abort(&file);
         return -1;
     }
@@ -705,7 +704,8 @@ static int draw_atlas(const exporter *ex, const int *layers, int n_layers, const
     int line_y[3] = {MARGIN, ex->subtitle_y, ex->subtitle_y + line_h};
     snprintf(lines[0], sizeof lines[0], "%s \xC2\xB7 every head", in->model_name);
     snprintf(lines[1], sizeof lines[1],
-             "%d tokens \xC2\xB7 one row per layer, one column per head, counted from 0", n);
+             "%d token%s \xC2\xB7 one row per layer, one column per head, counted from 0", n,
+             n == 1 ? "" : "s");
     snprintf(lines[2], sizeof lines[2],
              "in each thumbnail rows are queries (attending) and columns keys (attended)");
     int width = MARGIN + grid_w + bar_room + MARGIN;
