@@ -99,6 +99,22 @@ check "a missing --out is an error" [ "$rc" -eq 1 ]
 check "a missing --out is named" grep -q -- "--out DIR" "$work/err"
 run_export --out "$work/no-text"
 check "a missing TEXT is an error" [ "$rc" -eq 1 ]
+# Missing fonts: fontconfig set up with no fonts, then with Latin fonts only.
+fc_conf() {
+    printf '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n'
+    printf '<fontconfig>%s<cachedir>%s</cachedir></fontconfig>\n' "$1" "$work/fc-cache"
+}
+fc_conf "" >"$work/no-fonts.conf"
+FONTCONFIG_FILE="$work/no-fonts.conf" run_export "Hi" --out "$work/no-fonts"
+check "no fonts at all is an error" error_contains "no scalable sans-serif font for Latin"
+check "no fonts at all leaves no folder" [ ! -e "$work/no-fonts" ]
+dejavu=/usr/share/fonts/truetype/dejavu
+if [ -d "$dejavu" ]; then
+    fc_conf "<dir>$dejavu</dir>" >"$work/latin-only.conf"
+    FONTCONFIG_FILE="$work/latin-only.conf" run_export "Hi" --out "$work/latin-only"
+    check "a missing CJK font is an error" error_contains "fonts-noto-cjk"
+fi
+
 "$headscope" export --help >"$work/out" 2>&1
 check "--help exits 0" [ $? -eq 0 ]
 check "--help says when DIR is created" grep -q "DIR is created" "$work/out"
