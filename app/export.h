@@ -7,7 +7,8 @@
  * from 0), the axis names and a colour bar from 0 to 1. Special tokens are
  * labelled in a distinct colour. Text comes from fonts.h, colours from
  * hs_colormap.h, and files are written with stb_image_write through
- * hs_atomic_open(), so a reader never sees a partial file.
+ * hs_atomic_open(), so a reader never sees a partial file. The functions
+ * open their own fonts, so the thread rule of fonts.h applies to them too.
  */
 #ifndef HS_EXPORT_H
 #define HS_EXPORT_H
