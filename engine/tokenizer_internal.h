@@ -5,7 +5,8 @@
  *
  * tokenizer.c owns the public API and dispatches to wordpiece.c (vocab.txt),
  * bpe_gpt2.c (vocab.json + merges.txt, and the BPE merge loop) and
- * tokenizer_json.c (tokenizer.json).
+ * tokenizer_json.c (tokenizer.json); tok_maps.c and tok_labels.c hold the
+ * shared containers and the display labels.
  */
 #ifndef HS_TOKENIZER_INTERNAL_H
 #define HS_TOKENIZER_INTERNAL_H
@@ -95,6 +96,10 @@ void hs_tok_list_free(hs_tok_list *list);
 int32_t hs_tok_utf8_decode(const char *s, size_t len, int *size);
 /* Encodes a code point; returns its length (1..4). out needs 4 bytes. */
 int hs_tok_utf8_encode(int32_t cp, char *out);
+/* Returns the length of the valid UTF-8 sequence at s, or 0 when the bytes
+ * there do not start one (overlong forms, surrogates and values above
+ * U+10FFFF are invalid, as are truncated sequences). */
+int hs_tok_utf8_valid_length(const uint8_t *s, size_t len);
 
 /* ---- added tokens (special or not), split out of the text before the model */
 
