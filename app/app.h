@@ -6,6 +6,7 @@
 #ifndef HS_APP_H
 #define HS_APP_H
 
+#include "hs_analysis.h"
 #include "hs_colormap.h"
 #include "render.h"
 #include "textfield.h"
@@ -17,6 +18,8 @@
 typedef enum {
     HS_VIEW_HEATMAP,
     HS_VIEW_ARCS,
+    HS_VIEW_ROLES,
+    HS_VIEW_COUNT,
 } hs_view_mode;
 
 /* What the main view shows in place of one head. */
@@ -79,7 +82,7 @@ typedef struct {
     SDL_Rect strip;
     SDL_Rect grid;   /* the thumbnails' panel */
     SDL_Rect main;   /* heatmap or arcs */
-    SDL_Rect view_buttons[2];
+    SDL_Rect view_buttons[HS_VIEW_COUNT];
     SDL_Rect status;
     int thumb;       /* thumbnail side in pixels */
     int grid_label;  /* width of the layer labels left of the thumbnails */
@@ -135,6 +138,11 @@ typedef struct {
     int hide_first;            /* hide the first column (attention sink), rows renormalised */
     int words;                 /* merge word pieces into words */
     hs_shown shown;
+    hs_head_stats *roles;      /* [L * h] for the current result, or NULL */
+    hs_role_thresholds thresholds;
+    int roles_sort_column;
+    int roles_sort_descending;
+    int roles_scroll;
     int run_generation;        /* counts applied results, for hs_shown */
     int preview_layer;         /* grid hover; -1 when none */
     int preview_head;
@@ -167,6 +175,15 @@ int hs_app_describe(hs_app *app, const char *path);
  * changed (app_shown.c). */
 void hs_app_update_shown(hs_app *app);
 void hs_app_free_shown(hs_app *app);
+
+/* Head roles (app_roles.c): statistics of the current result, badges on
+ * thumbnails, and the sortable table with its thresholds. */
+void hs_app_compute_roles(hs_app *app);
+void hs_app_role_badges(const hs_app *app, int layer, int head, char *out, size_t size);
+void hs_app_draw_badges(hs_app *app, int layer, int head, float x, float y, float size);
+void hs_app_draw_roles(hs_app *app, const SDL_Rect *main);
+/* Handles a click in the table; returns 1 when it changed something. */
+int hs_app_roles_click(hs_app *app, const SDL_Rect *main, int x, int y);
 
 /* Layout and drawing (app_draw.c). */
 void hs_app_layout(hs_app *app, hs_layout *out);

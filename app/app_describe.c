@@ -28,7 +28,8 @@ int hs_app_describe(hs_app *app, const char *path)
     cJSON_AddStringToObject(root, "pair", app->pair.text);
     cJSON_AddNumberToObject(root, "layer", app->layer);
     cJSON_AddNumberToObject(root, "head", app->head);
-    cJSON_AddStringToObject(root, "view", app->view == HS_VIEW_HEATMAP ? "heatmap" : "arcs");
+    static const char *const views[HS_VIEW_COUNT] = {"heatmap", "arcs", "roles"};
+    cJSON_AddStringToObject(root, "view", views[app->view]);
     cJSON_AddNumberToObject(root, "focus", app->focus_token);
     cJSON_AddStringToObject(root, "colormap", hs_colormap_name(app->colormap));
     cJSON_AddBoolToObject(root, "help", app->help_visible);

@@ -97,8 +97,8 @@ void hs_app_layout(hs_app *app, hs_layout *l)
     l->main = (SDL_Rect){m + grid_w + m, y, W - grid_w - 3 * m, body_h};
 
     int button_w = (int)px(app, 76), button_h = (int)px(app, 24);
-    int bx = l->main.x + l->main.w - 2 * button_w - (int)px(app, 8);
-    for (int i = 0; i < 2; i++)
+    int bx = l->main.x + l->main.w - HS_VIEW_COUNT * button_w - (int)px(app, 8);
+    for (int i = 0; i < HS_VIEW_COUNT; i++)
         l->view_buttons[i] = (SDL_Rect){bx + i * button_w, l->main.y + (int)px(app, 6), button_w,
                                         button_h};
 
@@ -373,6 +373,7 @@ static void draw_grid(hs_app *app, const hs_layout *l)
                 hs_render_rect(g, x + inset, y + inset, l->thumb - 2 * inset,
                                l->thumb - 2 * inset, COLOR_BORDER);
             }
+            hs_app_draw_badges(app, layer, head, x + inset, y + inset, l->thumb - 2 * inset);
             if (layer == app->preview_layer && head == app->preview_head)
                 hs_render_outline(g, x, y, l->thumb, l->thumb, px(app, 1), COLOR_MUTED);
             if (layer == app->layer && head == app->head)
@@ -395,10 +396,10 @@ const float *hs_app_current_matrix(const hs_app *app, int *n)
 
 static void draw_view_buttons(hs_app *app, const hs_layout *l)
 {
-    static const char *const names[2] = {"Heatmap", "Arcs"};
+    static const char *const names[HS_VIEW_COUNT] = {"Heatmap", "Arcs", "Roles"};
     hs_renderer *g = app->render;
     int line = hs_render_line_height(g, HS_FONT_SMALL);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < HS_VIEW_COUNT; i++) {
         const SDL_Rect *b = &l->view_buttons[i];
         int active = (int)app->view == i;
         hs_render_rect(g, b->x, b->y, b->w, b->h, active ? COLOR_ACCENT : COLOR_PANEL);
@@ -695,6 +696,10 @@ static void draw_main(hs_app *app, const hs_layout *l)
                                         : "no model loaded: drop a model folder on the window";
         hs_render_text(g, HS_FONT_LARGE, text, l->main.x + px(app, 20), l->main.y + px(app, 50),
                        COLOR_MUTED);
+        return;
+    }
+    if (app->view == HS_VIEW_ROLES) {
+        hs_app_draw_roles(app, &l->main);
         return;
     }
     hs_app_update_shown(app);

@@ -26,7 +26,7 @@ enum {
 
 static const char app_usage[] =
     "usage: headscope [--model MODEL] [--text TEXT] [--pair TEXT] [--layer L] [--head H]\n"
-    "                 [--view heatmap|arcs] [--focus INDEX] [--cmap viridis|cividis]\n"
+    "                 [--view heatmap|arcs|roles] [--focus INDEX] [--cmap viridis|cividis]\n"
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
     "                 [--describe FILE.json] [--aggregate layer-max|all-mean|rollout]\n"
     "                 [--hide-special] [--hide-first] [--words]\n"
@@ -108,9 +108,11 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
                 o->view = HS_VIEW_HEATMAP;
             else if (strcmp(optarg, "arcs") == 0)
                 o->view = HS_VIEW_ARCS;
+            else if (strcmp(optarg, "roles") == 0)
+                o->view = HS_VIEW_ROLES;
             else
                 {
-                hs_cli_fail("--view: '%s' is not 'heatmap' or 'arcs'", optarg);
+                hs_cli_fail("--view: '%s' is not 'heatmap', 'arcs' or 'roles'", optarg);
                 return -1;
             }
             break;
@@ -268,6 +270,7 @@ static void apply_run(hs_app *app, hs_run *run)
     app->message[0] = '\0';
     app->message_is_error = 0;
     upload_result(app);
+    hs_app_compute_roles(app);
     clamp_selection(app);
     if (app->options.screenshot)
         app->screenshot_armed = 1;
@@ -501,7 +504,7 @@ static void handle_key(hs_app *app, const SDL_Keysym *key)
         return;
     }
     if (key->sym == SDLK_TAB) {
-        app->view = app->view == HS_VIEW_HEATMAP ? HS_VIEW_ARCS : HS_VIEW_HEATMAP;
+        app->view = (hs_view_mode)((app->view + 1) % HS_VIEW_COUNT);
         app->dirty = 1;
         return;
     }
@@ -627,11 +630,15 @@ static void handle_click(hs_app *app, int x, int y, int shift)
         return;
     }
     set_input_focus(app, HS_FOCUS_NONE, NULL);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < HS_VIEW_COUNT; i++) {
         if (point_in(&layout.view_buttons[i], x, y)) {
-            app->view = i == 0 ? HS_VIEW_HEATMAP : HS_VIEW_ARCS;
+            app->view = (hs_view_mode)i;
             return;
         }
+    }
+    if (app->view == HS_VIEW_ROLES && point_in(&layout.main, x, y)) {
+        hs_app_roles_click(app, &layout.main, x, y);
+        return;
     }
     if (hs_app_grid_hit(app, &layout, x, y, &layer, &head) >= 0) {
         select_head(app, layer, head);
@@ -699,6 +706,8 @@ static void handle_wheel(hs_app *app, float amount)
     int x = app->mouse_x, y = app->mouse_y;
     if (point_in(&layout.grid, x, y)) {
         app->grid_scroll -= amount * (float)layout.thumb;
+    } else if (point_in(&layout.main, x, y) && app->view == HS_VIEW_ROLES) {
+        app->roles_scroll -= (int)(amount * 3.0f);
     } else if (point_in(&layout.strip, x, y)) {
         app->strip_scroll -= amount * 40.0f * app->ui_scale;
     } else if (point_in(&layout.main, x, y) && app->view == HS_VIEW_HEATMAP) {
@@ -853,6 +862,7 @@ static void init_state(hs_app *app)
     app->words = o->words;
     app->bos = o->bos;
     app->zoom = 1.0f;
+    app->thresholds = hs_role_thresholds_default();
     app->preview_layer = -1;
     app->dirty = 1;
 }
@@ -862,6 +872,7 @@ static void shutdown_app(hs_app *app)
     hs_worker_destroy(app->worker);
     free_textures(app);
     hs_app_free_shown(app);
+    free(app->roles);
     hs_run_free(app->run);
     hs_model_info_free(app->model);
     free(app->load_request);
