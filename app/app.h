@@ -65,6 +65,7 @@ typedef struct {
     int focus;
     const char *screenshot;
     const char *describe; /* JSON file rewritten after every frame */
+    const char *export_dir; /* where E and Shift+E write; default ./headscope-export */
     int width;
     int height;
     int bos; /* -1 tokenizer default, 0, 1 */
@@ -158,6 +159,7 @@ typedef struct {
     float strip_scroll;
     int mouse_x, mouse_y;      /* drawable pixels */
 
+    int exporting;             /* an export thread is running */
     int dirty;
     int quit;
     int screenshot_armed;      /* a result arrived; shoot after the next frame */
@@ -175,6 +177,15 @@ int hs_app_describe(hs_app *app, const char *path);
  * changed (app_shown.c). */
 void hs_app_update_shown(hs_app *app);
 void hs_app_free_shown(hs_app *app);
+
+/* event.user.code of an export thread's completion, on the worker's event
+ * type; data1 is the message to show (freed by the receiver). */
+enum { HS_APP_EXPORT_DONE = 100 };
+
+/* Exports the selected head (all = 0) or every head (all = 1) on a thread
+ * (app_export.c); hs_app_export_done() takes the completion event. */
+void hs_app_export(hs_app *app, int all);
+void hs_app_export_done(hs_app *app, char *message, int failed);
 
 /* Head roles (app_roles.c): statistics of the current result, badges on
  * thumbnails, and the sortable table with its thresholds. */

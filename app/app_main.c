@@ -29,21 +29,23 @@ static const char app_usage[] =
     "                 [--view heatmap|arcs|roles] [--focus INDEX] [--cmap viridis|cividis]\n"
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
     "                 [--describe FILE.json] [--aggregate layer-max|all-mean|rollout]\n"
-    "                 [--hide-special] [--hide-first] [--words]\n"
+    "                 [--hide-special] [--hide-first] [--words] [--export-dir DIR]\n"
     "Opens the desktop app. Layers and heads count from 0; --head mean selects the\n"
     "layer's mean. --focus selects a token by its index. --screenshot writes the first\n"
     "complete frame after the result arrives to FILE.png and exits. --describe rewrites\n"
     "FILE.json after every frame with what the window shows (tokens, head, layout).\n"
     "--aggregate shows the layer's max over heads, the mean over all heads, or attention\n"
     "rollout; --hide-special and --hide-first hide those columns and renormalise rows;\n"
-    "--words merges word pieces into words.\n";
+    "--words merges word pieces into words. E exports the shown head and Shift+E every\n"
+    "head as PNG files into --export-dir (default ./headscope-export, created when\n"
+    "missing).\n";
 
 /* ---- options ----------------------------------------------------------- */
 
 enum {
     OPT_MODEL = 1000, OPT_TEXT, OPT_PAIR, OPT_LAYER, OPT_HEAD, OPT_VIEW, OPT_FOCUS,
     OPT_SCREENSHOT, OPT_DESCRIBE, OPT_SIZE, OPT_AGGREGATE, OPT_HIDE_SPECIAL, OPT_HIDE_FIRST,
-    OPT_WORDS, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
+    OPT_WORDS, OPT_EXPORT_DIR, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
 };
 
 static int parse_app_options(int argc, char **argv, hs_app_options *o)
@@ -62,6 +64,7 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
         {"hide-special", no_argument, NULL, OPT_HIDE_SPECIAL},
         {"hide-first", no_argument, NULL, OPT_HIDE_FIRST},
         {"words", no_argument, NULL, OPT_WORDS},
+        {"export-dir", required_argument, NULL, OPT_EXPORT_DIR},
         {"size", required_argument, NULL, OPT_SIZE},
         {"bos", no_argument, NULL, OPT_BOS},
         {"no-bos", no_argument, NULL, OPT_NO_BOS},
@@ -146,6 +149,9 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             break;
         case OPT_WORDS:
             o->words = 1;
+            break;
+        case OPT_EXPORT_DIR:
+            o->export_dir = optarg;
             break;
         case OPT_SIZE:
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
@@ -488,6 +494,26 @@ static int edit_key(hs_app *app, hs_textfield *f, const SDL_Keysym *key)
     return 1;
 }
 
+/* Runs with the BOS token when the current run has none, and without it
+ * when it has one. */
+static void toggle_bos(hs_app *app)
+{
+    if (!app->model || app->model->config.arch == HS_ARCH_BERT) {
+        snprintf(app->message, sizeof app->message, "BOS applies to decoders only");
+        app->message_is_error = 0;
+        app->dirty = 1;
+        return;
+    }
+    int current = app->bos >= 0 ? app->bos : app->model->bos_default;
+    app->bos = !current;
+    snprintf(app->message, sizeof app->message, "running %s the BOS token%s",
+             app->bos ? "with" : "without",
+             app->bos == app->model->bos_default ? " (the tokenizer's default)" : "");
+    app->message_is_error = 0;
+    submit_run(app);
+    app->dirty = 1;
+}
+
 static void handle_key(hs_app *app, const SDL_Keysym *key)
 {
     hs_textfield *field = focused_field(app);
@@ -560,6 +586,13 @@ static void handle_key(hs_app *app, const SDL_Keysym *key)
         break;
     case SDLK_f:
         app->hide_first = !app->hide_first;
+        app->dirty = 1;
+        break;
+    case SDLK_b:
+        toggle_bos(app);
+        break;
+    case SDLK_e:
+        hs_app_export(app, (key->mod & KMOD_SHIFT) != 0);
         app->dirty = 1;
         break;
     case SDLK_w:
@@ -804,6 +837,8 @@ static void handle_event(hs_app *app, const SDL_Event *e)
                 apply_model(app, e->user.data1);
             } else if (e->user.code == HS_WORKER_RUN) {
                 apply_run(app, e->user.data1);
+            } else if (e->user.code == HS_APP_EXPORT_DONE) {
+                hs_app_export_done(app, e->user.data1, (int)(intptr_t)e->user.data2);
             }
             app->dirty = 1;
         }
@@ -869,6 +904,11 @@ static void init_state(hs_app *app)
 
 static void shutdown_app(hs_app *app)
 {
+    /* Let a running export finish, so it leaves complete files behind. */
+    SDL_Event event;
+    while (app->exporting && SDL_WaitEvent(&event))
+        if (event.type == app->worker_event && event.user.code == HS_APP_EXPORT_DONE)
+            hs_app_export_done(app, event.user.data1, (int)(intptr_t)event.user.data2);
     hs_worker_destroy(app->worker);
     free_textures(app);
     hs_app_free_shown(app);

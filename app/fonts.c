@@ -9,6 +9,7 @@
 #include <SDL_ttf.h>
 #include <fontconfig/fontconfig.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,7 +315,9 @@ static void draw_box(SDL_Surface *dst, int x, int width, int baseline, int heigh
 
 /* ---- public ------------------------------------------------------------ */
 
-hs_fonts *hs_fonts_open(int pixel_size)
+static void close_unlocked(hs_fonts *fonts);
+
+static hs_fonts *open_unlocked(int pixel_size)
 {
     static const uint32_t latin[] = {'A', 'z', '0', 0xE9 /* é */};
     static const uint32_t cjk[] = {0x4E00 /* 一 */, 0x3042 /* あ */, 0xAC00 /* 가 */};
@@ -362,11 +365,11 @@ hs_fonts *hs_fonts_open(int pixel_size)
     }
     return fonts;
 fail:
-    hs_fonts_close(fonts);
+    close_unlocked(fonts);
     return NULL;
 }
 
-void hs_fonts_close(hs_fonts *fonts)
+static void close_unlocked(hs_fonts *fonts)
 {
     if (!fonts)
         return;
@@ -393,7 +396,7 @@ const char *hs_fonts_file(const hs_fonts *fonts, int i)
     return i >= 0 && i < fonts->face_count ? fonts->faces[i].file : NULL;
 }
 
-int hs_fonts_measure(hs_fonts *fonts, const char *utf8, int *width)
+static int measure_unlocked(hs_fonts *fonts, const char *utf8, int *width)
 {
     layout lay;
     if (layout_text(fonts, utf8, &lay) != 0)
@@ -403,7 +406,7 @@ int hs_fonts_measure(hs_fonts *fonts, const char *utf8, int *width)
     return 0;
 }
 
-SDL_Surface *hs_fonts_render(hs_fonts *fonts, const char *utf8, SDL_Color color)
+static SDL_Surface *render_unlocked(hs_fonts *fonts, const char *utf8, SDL_Color color)
 {
     layout lay;
     SDL_Surface *out = NULL;
@@ -455,4 +458,42 @@ SDL_Surface *hs_fonts_render(hs_fonts *fonts, const char *utf8, SDL_Color color)
 done:
     layout_free(&lay);
     return out;
+}
+
+/* ---- public entry points, serialised ------------------------------------ */
+
+/* SDL2_ttf shares one FreeType library between all fonts and counts
+ * TTF_Init() without a lock, so every call that reaches it holds this lock:
+ * the window's text and an export thread may then draw at the same time. */
+static pthread_mutex_t fonts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+hs_fonts *hs_fonts_open(int pixel_size)
+{
+    pthread_mutex_lock(&fonts_lock);
+    hs_fonts *fonts = open_unlocked(pixel_size);
+    pthread_mutex_unlock(&fonts_lock);
+    return fonts;
+}
+
+void hs_fonts_close(hs_fonts *fonts)
+{
+    pthread_mutex_lock(&fonts_lock);
+    close_unlocked(fonts);
+    pthread_mutex_unlock(&fonts_lock);
+}
+
+int hs_fonts_measure(hs_fonts *fonts, const char *utf8, int *width)
+{
+    pthread_mutex_lock(&fonts_lock);
+    int status = measure_unlocked(fonts, utf8, width);
+    pthread_mutex_unlock(&fonts_lock);
+    return status;
+}
+
+SDL_Surface *hs_fonts_render(hs_fonts *fonts, const char *utf8, SDL_Color color)
+{
+    pthread_mutex_lock(&fonts_lock);
+    SDL_Surface *surface = render_unlocked(fonts, utf8, color);
+    pthread_mutex_unlock(&fonts_lock);
+    return surface;
 }

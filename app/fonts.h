@@ -10,9 +10,8 @@
  * glyph. A character that no installed font has is drawn as an outlined box,
  * so it is never silently dropped.
  *
- * NOTE: SDL2_ttf shares one FreeType library between all fonts and counts
- * TTF_Init() without a lock, so use every hs_fonts instance from one thread
- * at a time (or serialise the calls).
+ * SDL2_ttf shares one FreeType library between all fonts, so the functions
+ * below take one process-wide lock: any thread may call them.
  */
 #ifndef HS_FONTS_H
 #define HS_FONTS_H

@@ -83,6 +83,7 @@ static void do_run(hs_worker *w, int generation, char *text, char *pair, int bos
     if (!run)
         goto done;
     run->generation = generation;
+    SDL_AtomicSet(&run->refs, 1);
     if (!w->model) {
         run->error = strdup("no model is loaded");
         goto send;
@@ -220,9 +221,15 @@ void hs_model_info_free(hs_model_info *info)
     free(info);
 }
 
+hs_run *hs_run_retain(hs_run *run)
+{
+    SDL_AtomicIncRef(&run->refs);
+    return run;
+}
+
 void hs_run_free(hs_run *run)
 {
-    if (!run)
+    if (!run || !SDL_AtomicDecRef(&run->refs))
         return;
     free(run->model_name);
     hs_encoding_free(run->encoding);

@@ -42,6 +42,7 @@ typedef struct {
     int n_input;           /* tokens before truncation */
     char *error;           /* NULL on success */
     double seconds;        /* tokenizer plus forward pass */
+    SDL_atomic_t refs;     /* hs_run_retain() adds one, hs_run_free() drops one */
 } hs_run;
 
 typedef struct hs_worker hs_worker;
@@ -61,6 +62,10 @@ void hs_worker_run(hs_worker *worker, int generation, const char *text, const ch
                    int bos);
 
 void hs_model_info_free(hs_model_info *info);
+/* Adds a reference to a run (for a thread that reads it); returns run. */
+hs_run *hs_run_retain(hs_run *run);
+
+/* Drops a reference; the last one frees the run. */
 void hs_run_free(hs_run *run);
 
 #endif

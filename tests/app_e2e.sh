@@ -32,7 +32,7 @@ wait_for() {
 }
 
 LIBGL_ALWAYS_SOFTWARE=1 "$headscope" --model "$model" --text "" --size 1200x760 \
-    --describe "$work/state.json" > "$work/app.log" 2>&1 &
+    --describe "$work/state.json" --export-dir "$work/export" > "$work/app.log" 2>&1 &
 app=\$!
 window=\$(timeout 30 xdotool search --sync --onlyvisible --name '^headscope\$' | head -n 1)
 [ -n "\$window" ] || fail "the window did not appear"
@@ -47,6 +47,10 @@ grep -q '"layer":[[:space:]]*0,' "$work/state.json" || fail "initial layer is no
 xdotool key Escape Right Right Down
 wait_for '"head":[[:space:]]*2,' || fail "Right Right did not select head 2"
 wait_for '"layer":[[:space:]]*1,' || fail "Down did not select layer 1"
+
+xdotool key e
+wait_for '"message":[[:space:]]*"exported' || fail "E did not export the head"
+[ -s "$work/export/L01-H02.png" ] || fail "E did not write L01-H02.png"
 
 xdotool key Tab
 wait_for '"view":[[:space:]]*"arcs"' || fail "Tab did not switch to arcs"
