@@ -8,6 +8,7 @@
 
 #include "hs_analysis.h"
 #include "hs_colormap.h"
+#include "hs_lessons.h"
 #include "render.h"
 #include "textfield.h"
 #include "worker.h"
@@ -19,6 +20,7 @@ typedef enum {
     HS_VIEW_HEATMAP,
     HS_VIEW_ARCS,
     HS_VIEW_ROLES,
+    HS_VIEW_COMPARE,
     HS_VIEW_COUNT,
 } hs_view_mode;
 
@@ -53,6 +55,8 @@ typedef enum {
     HS_FOCUS_PAIR,
 } hs_input_focus;
 
+typedef struct hs_comparison hs_comparison;
+
 /* Options from the command line. */
 typedef struct {
     const char *model;
@@ -69,6 +73,8 @@ typedef struct {
     int width;
     int height;
     int bos; /* -1 tokenizer default, 0, 1 */
+    int lesson; /* 1-based lesson to open at start, 0 for none */
+    const char *word; /* compare mode: the word to compare */
     hs_colormap colormap;
     hs_aggregate aggregate;
     int hide_special;
@@ -144,6 +150,16 @@ typedef struct {
     int roles_sort_column;
     int roles_sort_descending;
     int roles_scroll;
+
+    /* compare mode: sentence A is the text field, B the second field */
+    hs_run *run_b;
+    char compare_word[128];    /* the word in A; "" = the first shared word */
+    char compare_word_b[128];  /* the word in B when it differs, else "" */
+    hs_comparison *comparison;
+    int compare_pick;          /* index of the picked head in the ranking */
+    hs_lessons *lessons;       /* NULL when the lessons file did not load */
+    int lesson;
+    int lesson_active;
     int run_generation;        /* counts applied results, for hs_shown */
     int preview_layer;         /* grid hover; -1 when none */
     int preview_head;
@@ -186,6 +202,18 @@ enum { HS_APP_EXPORT_DONE = 100 };
  * (app_export.c); hs_app_export_done() takes the completion event. */
 void hs_app_export(hs_app *app, int all);
 void hs_app_export_done(hs_app *app, char *message, int failed);
+
+/* Compare mode (app_compare.c). */
+void hs_comparison_free(hs_comparison *comparison);
+void hs_app_update_comparison(hs_app *app);
+void hs_app_open_lesson(hs_app *app, int index);
+void hs_app_draw_compare(hs_app *app, const SDL_Rect *main);
+int hs_app_compare_click(hs_app *app, const SDL_Rect *main, int x, int y);
+void hs_app_compare_pick_token(hs_app *app, int token);
+struct cJSON;
+/* Adds the comparison (word, positions, top ranking, hidden cosines) to a
+ * JSON object for --describe. */
+void hs_app_describe_comparison(const hs_app *app, struct cJSON *out);
 
 /* Head roles (app_roles.c): statistics of the current result, badges on
  * thumbnails, and the sortable table with its thresholds. */

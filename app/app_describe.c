@@ -28,7 +28,7 @@ int hs_app_describe(hs_app *app, const char *path)
     cJSON_AddStringToObject(root, "pair", app->pair.text);
     cJSON_AddNumberToObject(root, "layer", app->layer);
     cJSON_AddNumberToObject(root, "head", app->head);
-    static const char *const views[HS_VIEW_COUNT] = {"heatmap", "arcs", "roles"};
+    static const char *const views[HS_VIEW_COUNT] = {"heatmap", "arcs", "roles", "compare"};
     cJSON_AddStringToObject(root, "view", views[app->view]);
     cJSON_AddNumberToObject(root, "focus", app->focus_token);
     cJSON_AddStringToObject(root, "colormap", hs_colormap_name(app->colormap));
@@ -46,6 +46,10 @@ int hs_app_describe(hs_app *app, const char *path)
             cJSON_AddItemToArray(labels, cJSON_CreateString(app->run->encoding->labels[i]));
             cJSON_AddItemToArray(ids, cJSON_CreateNumber(app->run->encoding->ids[i]));
         }
+    }
+    if (app->view == HS_VIEW_COMPARE && app->comparison) {
+        cJSON *compare = cJSON_AddObjectToObject(root, "compare");
+        hs_app_describe_comparison(app, compare);
     }
     hs_heatmap_geometry g;
     if (app->view == HS_VIEW_HEATMAP && hs_app_heatmap_geometry(app, &layout, &g) == 0) {

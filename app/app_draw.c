@@ -74,7 +74,8 @@ void hs_app_layout(hs_app *app, hs_layout *l)
     memset(l, 0, sizeof *l);
     l->text = (SDL_Rect){m, y, W - 2 * m, field_h};
     y += field_h + gap;
-    if (app->model && app->model->config.arch == HS_ARCH_BERT) {
+    if (app->view == HS_VIEW_COMPARE ||
+        (app->model && app->model->config.arch == HS_ARCH_BERT)) {
         l->pair = (SDL_Rect){m, y, W - 2 * m, field_h};
         y += field_h + gap;
     }
@@ -396,7 +397,7 @@ const float *hs_app_current_matrix(const hs_app *app, int *n)
 
 static void draw_view_buttons(hs_app *app, const hs_layout *l)
 {
-    static const char *const names[HS_VIEW_COUNT] = {"Heatmap", "Arcs", "Roles"};
+    static const char *const names[HS_VIEW_COUNT] = {"Heatmap", "Arcs", "Roles", "Compare"};
     hs_renderer *g = app->render;
     int line = hs_render_line_height(g, HS_FONT_SMALL);
     for (int i = 0; i < HS_VIEW_COUNT; i++) {
@@ -702,6 +703,10 @@ static void draw_main(hs_app *app, const hs_layout *l)
         hs_app_draw_roles(app, &l->main);
         return;
     }
+    if (app->view == HS_VIEW_COMPARE) {
+        hs_app_draw_compare(app, &l->main);
+        return;
+    }
     hs_app_update_shown(app);
     if (!app->shown.valid)
         return;
@@ -782,7 +787,8 @@ static void draw_help(hs_app *app)
         "  W                    word view: pieces merged (to a word: sum; from a word: mean)",
         "  B                    decoders: run with or without the BOS token",
         "  E / Shift+E          export the shown head / every head as PNG files",
-        "  Tab                  switch between heatmap, arcs and the roles table",
+        "  Tab                  switch between heatmap, arcs, roles table and compare",
+        "  PageDown / PageUp    next / previous lesson (opens compare mode)",
         "  C                    switch colour map (viridis / cividis)",
         "  0 or Home            reset zoom",
         "  F1 or ?              show or hide this help;   Ctrl+Q quit",
@@ -800,6 +806,13 @@ static void draw_help(hs_app *app)
         "  tokens, so their cells above the diagonal are 0. Layers and heads count from 0.",
         "  Badges: ← previous  → next  ↺ self  C first/[CLS]  S [SEP]  · punctuation",
         "  ≈ broad (high row entropy)  ⚓ attention sink; thresholds in the roles table.",
+        "",
+        "Compare mode",
+        "  Sentence A is the top field, B the second; click a token of A to pick the word.",
+        "  Each head is scored by 1 − cosine similarity of its output for the word in A",
+        "  and in B (the attention-weighted sum of value vectors, before the output",
+        "  projection): 0 = the head treats the word the same, higher = differently.",
+        "  Click a ranked head to see where the word attends in both sentences.",
         "",
         "Attention sinks",
         "  Many decoder heads put most of their weight on the first token (often BOS)",
@@ -841,7 +854,8 @@ void hs_app_draw(hs_app *app)
                "Type a sentence…");
     if (l.pair.w)
         draw_field(app, &l.pair, &app->pair, app->input_focus == HS_FOCUS_PAIR,
-                   "Second sentence of a pair (optional)");
+                   app->view == HS_VIEW_COMPARE ? "Sentence B, to compare with the sentence above"
+                                                : "Second sentence of a pair (optional)");
     draw_strip(app, &l);
     draw_grid(app, &l);
     draw_main(app, &l);

@@ -26,10 +26,11 @@ enum {
 
 static const char app_usage[] =
     "usage: headscope [--model MODEL] [--text TEXT] [--pair TEXT] [--layer L] [--head H]\n"
-    "                 [--view heatmap|arcs|roles] [--focus INDEX] [--cmap viridis|cividis]\n"
+    "                 [--view heatmap|arcs|roles|compare] [--focus INDEX] [--cmap viridis|cividis]\n"
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
     "                 [--describe FILE.json] [--aggregate layer-max|all-mean|rollout]\n"
     "                 [--hide-special] [--hide-first] [--words] [--export-dir DIR]\n"
+    "                 [--lesson N] [--word WORD]\n"
     "Opens the desktop app. Layers and heads count from 0; --head mean selects the\n"
     "layer's mean. --focus selects a token by its index. --screenshot writes the first\n"
     "complete frame after the result arrives to FILE.png and exits. --describe rewrites\n"
@@ -38,14 +39,15 @@ static const char app_usage[] =
     "rollout; --hide-special and --hide-first hide those columns and renormalise rows;\n"
     "--words merges word pieces into words. E exports the shown head and Shift+E every\n"
     "head as PNG files into --export-dir (default ./headscope-export, created when\n"
-    "missing).\n";
+    "missing). --view compare compares --word (default: the first shared word) in\n"
+    "--text and --pair; --lesson N opens lesson N of assets/lessons.txt.\n";
 
 /* ---- options ----------------------------------------------------------- */
 
 enum {
     OPT_MODEL = 1000, OPT_TEXT, OPT_PAIR, OPT_LAYER, OPT_HEAD, OPT_VIEW, OPT_FOCUS,
     OPT_SCREENSHOT, OPT_DESCRIBE, OPT_SIZE, OPT_AGGREGATE, OPT_HIDE_SPECIAL, OPT_HIDE_FIRST,
-    OPT_WORDS, OPT_EXPORT_DIR, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
+    OPT_WORDS, OPT_EXPORT_DIR, OPT_LESSON, OPT_WORD, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
 };
 
 static int parse_app_options(int argc, char **argv, hs_app_options *o)
@@ -65,6 +67,8 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
         {"hide-first", no_argument, NULL, OPT_HIDE_FIRST},
         {"words", no_argument, NULL, OPT_WORDS},
         {"export-dir", required_argument, NULL, OPT_EXPORT_DIR},
+        {"lesson", required_argument, NULL, OPT_LESSON},
+        {"word", required_argument, NULL, OPT_WORD},
         {"size", required_argument, NULL, OPT_SIZE},
         {"bos", no_argument, NULL, OPT_BOS},
         {"no-bos", no_argument, NULL, OPT_NO_BOS},
@@ -113,9 +117,11 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
                 o->view = HS_VIEW_ARCS;
             else if (strcmp(optarg, "roles") == 0)
                 o->view = HS_VIEW_ROLES;
+            else if (strcmp(optarg, "compare") == 0)
+                o->view = HS_VIEW_COMPARE;
             else
                 {
-                hs_cli_fail("--view: '%s' is not 'heatmap', 'arcs' or 'roles'", optarg);
+                hs_cli_fail("--view: '%s' is not heatmap, arcs, roles or compare", optarg);
                 return -1;
             }
             break;
@@ -152,6 +158,17 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             break;
         case OPT_EXPORT_DIR:
             o->export_dir = optarg;
+            break;
+        case OPT_LESSON:
+            if (hs_cli_parse_int(optarg, "--lesson", &o->lesson) != 0)
+                return -1;
+            if (o->lesson < 1) {
+                hs_cli_fail("--lesson: lessons count from 1");
+                return -1;
+            }
+            break;
+        case OPT_WORD:
+            o->word = optarg;
             break;
         case OPT_SIZE:
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
@@ -270,15 +287,24 @@ static void apply_run(hs_app *app, hs_run *run)
         app->dirty = 1;
         return;
     }
-    hs_run_free(app->run);
-    app->run = run;
-    app->run_generation++;
-    app->message[0] = '\0';
-    app->message_is_error = 0;
-    upload_result(app);
-    hs_app_compute_roles(app);
-    clamp_selection(app);
-    if (app->options.screenshot)
+    if (run->slot == 1) {
+        hs_run_free(app->run_b);
+        app->run_b = run;
+    } else {
+        hs_run_free(app->run);
+        app->run = run;
+        app->run_generation++;
+        app->message[0] = '\0';
+        app->message_is_error = 0;
+        upload_result(app);
+        hs_app_compute_roles(app);
+        clamp_selection(app);
+    }
+    int compare = app->view == HS_VIEW_COMPARE;
+    if (compare)
+        hs_app_update_comparison(app);
+    /* In compare mode a screenshot waits for both sentences. */
+    if (app->options.screenshot && (!compare || app->comparison))
         app->screenshot_armed = 1;
     app->dirty = 1;
 }
@@ -296,9 +322,26 @@ static void submit_run(hs_app *app)
     if (!app->model)
         return;
     app->generation++;
+    if (app->view == HS_VIEW_COMPARE) {
+        /* Sentence A and sentence B run separately. */
+        hs_worker_run(app->worker, 0, app->generation, app->text.text, NULL, app->bos);
+        hs_worker_run(app->worker, 1, app->generation, app->pair.text, NULL, app->bos);
+        return;
+    }
     int pair = app->model->config.arch == HS_ARCH_BERT && app->pair.length > 0;
-    hs_worker_run(app->worker, app->generation, app->text.text, pair ? app->pair.text : NULL,
-                  app->bos);
+    hs_worker_run(app->worker, 0, app->generation, app->text.text,
+                  pair ? app->pair.text : NULL, app->bos);
+}
+
+/* Switches the main view; entering or leaving compare mode changes what the
+ * second field means, so the model runs again. */
+static void set_view(hs_app *app, hs_view_mode view)
+{
+    int was_compare = app->view == HS_VIEW_COMPARE;
+    app->view = view;
+    if (was_compare != (view == HS_VIEW_COMPARE))
+        submit_run(app);
+    app->dirty = 1;
 }
 
 static void apply_model(hs_app *app, hs_model_info *info)
@@ -529,8 +572,15 @@ static void handle_key(hs_app *app, const SDL_Keysym *key)
         app->dirty = 1;
         return;
     }
+    if (key->sym == SDLK_PAGEDOWN || key->sym == SDLK_PAGEUP) {
+        int step = key->sym == SDLK_PAGEDOWN ? 1 : -1;
+        hs_app_open_lesson(app, app->lesson_active ? app->lesson + step : 0);
+        submit_run(app);
+        app->dirty = 1;
+        return;
+    }
     if (key->sym == SDLK_TAB) {
-        app->view = (hs_view_mode)((app->view + 1) % HS_VIEW_COUNT);
+        set_view(app, (hs_view_mode)((app->view + 1) % HS_VIEW_COUNT));
         app->dirty = 1;
         return;
     }
@@ -665,7 +715,7 @@ static void handle_click(hs_app *app, int x, int y, int shift)
     set_input_focus(app, HS_FOCUS_NONE, NULL);
     for (int i = 0; i < HS_VIEW_COUNT; i++) {
         if (point_in(&layout.view_buttons[i], x, y)) {
-            app->view = (hs_view_mode)i;
+            set_view(app, (hs_view_mode)i);
             return;
         }
     }
@@ -673,11 +723,19 @@ static void handle_click(hs_app *app, int x, int y, int shift)
         hs_app_roles_click(app, &layout.main, x, y);
         return;
     }
+    if (app->view == HS_VIEW_COMPARE && point_in(&layout.main, x, y)) {
+        hs_app_compare_click(app, &layout.main, x, y);
+        return;
+    }
     if (hs_app_grid_hit(app, &layout, x, y, &layer, &head) >= 0) {
         select_head(app, layer, head);
         return;
     }
     int token = hs_app_strip_hit(app, &layout, x, y);
+    if (token >= 0 && app->view == HS_VIEW_COMPARE) {
+        hs_app_compare_pick_token(app, token);
+        return;
+    }
     if (token >= 0) {
         if (app->shown.valid && app->shown.unit_of_token)
             token = app->shown.unit_of_token[token];
@@ -895,6 +953,21 @@ static void init_state(hs_app *app)
     app->hide_special = o->hide_special;
     app->hide_first = o->hide_first;
     app->words = o->words;
+    if (o->word)
+        snprintf(app->compare_word, sizeof app->compare_word, "%s", o->word);
+    const char *lessons = getenv("HEADSCOPE_LESSONS");
+    app->lessons = hs_lessons_load(lessons && *lessons ? lessons : HS_LESSONS_FILE);
+    if (!app->lessons)
+        fprintf(stderr, "headscope: lessons not loaded: %s\n", hs_error_message());
+    if (o->lesson) {
+        if (app->lessons && o->lesson <= app->lessons->count) {
+            hs_app_open_lesson(app, o->lesson - 1);
+        } else {
+            snprintf(app->message, sizeof app->message, "--lesson %d: there are %d lessons",
+                     o->lesson, app->lessons ? app->lessons->count : 0);
+            app->message_is_error = 1;
+        }
+    }
     app->bos = o->bos;
     app->zoom = 1.0f;
     app->thresholds = hs_role_thresholds_default();
@@ -913,6 +986,9 @@ static void shutdown_app(hs_app *app)
     free_textures(app);
     hs_app_free_shown(app);
     free(app->roles);
+    hs_run_free(app->run_b);
+    hs_comparison_free(app->comparison);
+    hs_lessons_free(app->lessons);
     hs_run_free(app->run);
     hs_model_info_free(app->model);
     free(app->load_request);

@@ -16,13 +16,16 @@ struct hs_worker {
     Uint32 event_type;
     int quit;
 
-    /* Mailbox, protected by lock. */
+    /* Mailbox, protected by lock: one pending load and one pending run per
+     * slot (the main sentence, and sentence B of compare mode). */
     char *pending_load;
-    int run_pending;
-    int run_generation;
-    char *run_text;
-    char *run_pair;
-    int run_bos;
+    struct {
+        int pending;
+        int generation;
+        char *text;
+        char *pair;
+        int bos;
+    } runs[HS_WORKER_SLOTS];
 
     /* Owned by the thread. */
     hs_model *model;
@@ -77,11 +80,12 @@ static void do_load(hs_worker *w, char *request)
     push_event(w, HS_WORKER_MODEL, info, 0);
 }
 
-static void do_run(hs_worker *w, int generation, char *text, char *pair, int bos)
+static void do_run(hs_worker *w, int slot, int generation, char *text, char *pair, int bos)
 {
     hs_run *run = calloc(1, sizeof *run);
     if (!run)
         goto done;
+    run->slot = slot;
     run->generation = generation;
     SDL_AtomicSet(&run->refs, 1);
     if (!w->model) {
@@ -131,13 +135,14 @@ static int thread_main(void *data)
             SDL_UnlockMutex(w->lock);
             do_load(w, request);
             SDL_LockMutex(w->lock);
-        } else if (w->run_pending) {
-            int generation = w->run_generation, bos = w->run_bos;
-            char *text = w->run_text, *pair = w->run_pair;
-            w->run_text = w->run_pair = NULL;
-            w->run_pending = 0;
+        } else if (w->runs[0].pending || w->runs[1].pending) {
+            int slot = w->runs[0].pending ? 0 : 1;
+            int generation = w->runs[slot].generation, bos = w->runs[slot].bos;
+            char *text = w->runs[slot].text, *pair = w->runs[slot].pair;
+            w->runs[slot].text = w->runs[slot].pair = NULL;
+            w->runs[slot].pending = 0;
             SDL_UnlockMutex(w->lock);
-            do_run(w, generation, text, pair, bos);
+            do_run(w, slot, generation, text, pair, bos);
             SDL_LockMutex(w->lock);
         } else {
             SDL_CondWait(w->wake, w->lock);
@@ -178,8 +183,10 @@ void hs_worker_destroy(hs_worker *w)
     }
     hs_model_free(w->model);
     free(w->pending_load);
-    free(w->run_text);
-    free(w->run_pair);
+    for (int slot = 0; slot < HS_WORKER_SLOTS; slot++) {
+        free(w->runs[slot].text);
+        free(w->runs[slot].pair);
+    }
     if (w->wake)
         SDL_DestroyCond(w->wake);
     if (w->lock)
@@ -196,16 +203,18 @@ void hs_worker_load(hs_worker *w, const char *name)
     SDL_UnlockMutex(w->lock);
 }
 
-void hs_worker_run(hs_worker *w, int generation, const char *text, const char *pair, int bos)
+void hs_worker_run(hs_worker *w, int slot, int generation, const char *text, const char *pair,
+                   int bos)
 {
+    HS_ASSERT(slot >= 0 && slot < HS_WORKER_SLOTS);
     SDL_LockMutex(w->lock);
-    free(w->run_text);
-    free(w->run_pair);
-    w->run_text = strdup(text);
-    w->run_pair = pair ? strdup(pair) : NULL;
-    w->run_generation = generation;
-    w->run_bos = bos;
-    w->run_pending = 1;
+    free(w->runs[slot].text);
+    free(w->runs[slot].pair);
+    w->runs[slot].text = strdup(text);
+    w->runs[slot].pair = pair ? strdup(pair) : NULL;
+    w->runs[slot].generation = generation;
+    w->runs[slot].bos = bos;
+    w->runs[slot].pending = 1;
     SDL_CondSignal(w->wake);
     SDL_UnlockMutex(w->lock);
 }

@@ -32,8 +32,13 @@ typedef struct {
     char *tokenizer_error;
 } hs_model_info;
 
+/* Independent run requests: the main sentence, and sentence B of compare
+ * mode. A newer request replaces a pending one of the same slot only. */
+enum { HS_WORKER_SLOTS = 2 };
+
 /* One finished forward pass (or its failure) for a given input. */
 typedef struct {
+    int slot;
     int generation; /* the request's number, to drop stale results */
     char *model_name;
     hs_config config;
@@ -56,10 +61,10 @@ void hs_worker_destroy(hs_worker *worker);
 /* Loads a model in the background. On failure the previous model stays. */
 void hs_worker_load(hs_worker *worker, const char *name_or_path);
 
-/* Runs text (and pair, which may be NULL) on the current model. bos is -1
- * for the tokenizer's default, 0 or 1. */
-void hs_worker_run(hs_worker *worker, int generation, const char *text, const char *pair,
-                   int bos);
+/* Runs text (and pair, which may be NULL) on the current model in a slot.
+ * bos is -1 for the tokenizer's default, 0 or 1. */
+void hs_worker_run(hs_worker *worker, int slot, int generation, const char *text,
+                   const char *pair, int bos);
 
 void hs_model_info_free(hs_model_info *info);
 /* Adds a reference to a run (for a thread that reads it); returns run. */
