@@ -35,7 +35,7 @@ struct hs_comparison {
     hs_head_score *heads;   /* [L * h], highest score first */
     float *hidden;          /* [L + 1] cosine of the word's hidden states */
     char error[512];        /* why there is no comparison, "" otherwise */
-    char note[256];         /* a caveat about the scores, "" when none */
+    char note[384];         /* a caveat about the scores, "" when none */
 };
 
 static float px(const hs_app *app, float value)
