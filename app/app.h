@@ -75,6 +75,7 @@ typedef struct {
     int bos; /* -1 tokenizer default, 0, 1 */
     int lesson; /* 1-based lesson to open at start, 0 for none */
     const char *word; /* compare mode: the word to compare */
+    int timing;       /* print frame and keystroke-to-picture times */
     hs_colormap colormap;
     hs_aggregate aggregate;
     int hide_special;
@@ -176,6 +177,10 @@ typedef struct {
     int mouse_x, mouse_y;      /* drawable pixels */
 
     int exporting;             /* an export thread is running */
+    Uint64 frame_start, frame_end; /* performance counter around the last draw */
+    Uint64 edit_time;          /* performance counter at the last text edit */
+    int edit_pending;          /* an edit's result is not on screen yet */
+    int edit_shown;            /* the frame being drawn shows the last edit's result */
     int dirty;
     int quit;
     int screenshot_armed;      /* a result arrived; shoot after the next frame */

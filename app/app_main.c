@@ -30,7 +30,7 @@ static const char app_usage[] =
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
     "                 [--describe FILE.json] [--aggregate layer-max|all-mean|rollout]\n"
     "                 [--hide-special] [--hide-first] [--words] [--export-dir DIR]\n"
-    "                 [--lesson N] [--word WORD]\n"
+    "                 [--lesson N] [--word WORD] [--timing]\n"
     "Opens the desktop app. Layers and heads count from 0; --head mean selects the\n"
     "layer's mean. --focus selects a token by its index. --screenshot writes the first\n"
     "complete frame after the result arrives to FILE.png and exits. --describe rewrites\n"
@@ -40,14 +40,15 @@ static const char app_usage[] =
     "--words merges word pieces into words. E exports the shown head and Shift+E every\n"
     "head as PNG files into --export-dir (default ./headscope-export, created when\n"
     "missing). --view compare compares --word (default: the first shared word) in\n"
-    "--text and --pair; --lesson N opens lesson N of assets/lessons.txt.\n";
+    "--text and --pair; --lesson N opens lesson N of assets/lessons.txt. --timing\n"
+    "prints each frame's draw time and the time from a keystroke to its picture.\n";
 
 /* ---- options ----------------------------------------------------------- */
 
 enum {
     OPT_MODEL = 1000, OPT_TEXT, OPT_PAIR, OPT_LAYER, OPT_HEAD, OPT_VIEW, OPT_FOCUS,
     OPT_SCREENSHOT, OPT_DESCRIBE, OPT_SIZE, OPT_AGGREGATE, OPT_HIDE_SPECIAL, OPT_HIDE_FIRST,
-    OPT_WORDS, OPT_EXPORT_DIR, OPT_LESSON, OPT_WORD, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
+    OPT_WORDS, OPT_EXPORT_DIR, OPT_LESSON, OPT_WORD, OPT_TIMING, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
 };
 
 static int parse_app_options(int argc, char **argv, hs_app_options *o)
@@ -69,6 +70,7 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
         {"export-dir", required_argument, NULL, OPT_EXPORT_DIR},
         {"lesson", required_argument, NULL, OPT_LESSON},
         {"word", required_argument, NULL, OPT_WORD},
+        {"timing", no_argument, NULL, OPT_TIMING},
         {"size", required_argument, NULL, OPT_SIZE},
         {"bos", no_argument, NULL, OPT_BOS},
         {"no-bos", no_argument, NULL, OPT_NO_BOS},
@@ -169,6 +171,9 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             break;
         case OPT_WORD:
             o->word = optarg;
+            break;
+        case OPT_TIMING:
+            o->timing = 1;
             break;
         case OPT_SIZE:
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
@@ -294,6 +299,8 @@ static void apply_run(hs_app *app, hs_run *run)
         hs_run_free(app->run);
         app->run = run;
         app->run_generation++;
+        if (app->edit_pending && run->generation == app->generation && !app->run_deadline)
+            app->edit_shown = 1; /* the next frame shows the last edit's result */
         app->message[0] = '\0';
         app->message_is_error = 0;
         upload_result(app);
@@ -311,6 +318,8 @@ static void apply_run(hs_app *app, hs_run *run)
 
 static void schedule_run(hs_app *app, Uint32 delay_ms)
 {
+    app->edit_time = SDL_GetPerformanceCounter();
+    app->edit_pending = 1;
     app->run_deadline = SDL_GetTicks() + delay_ms;
     if (app->run_deadline == 0)
         app->run_deadline = 1;
@@ -904,6 +913,25 @@ static void handle_event(hs_app *app, const SDL_Event *e)
     }
 }
 
+/* --timing: the draw time of every frame and, once a typed edit's result is
+ * on screen, the time from that last keystroke to the picture. */
+static void report_timing(hs_app *app)
+{
+    double frequency = (double)SDL_GetPerformanceFrequency();
+    double draw_ms = (double)(app->frame_end - app->frame_start) / frequency * 1e3;
+    fprintf(stderr, "headscope: timing: frame %.2f ms\n", draw_ms);
+    if (app->edit_shown) {
+        double latency = (double)(SDL_GetPerformanceCounter() - app->edit_time) / frequency * 1e3;
+        fprintf(stderr,
+                "headscope: timing: keystroke to picture %.1f ms (typing pause %d ms, "
+                "forward pass %.1f ms, %d tokens)\n",
+                latency, DEBOUNCE_MS, app->run->result ? app->run->result->seconds * 1e3 : 0.0,
+                app->run->result ? app->run->result->n : 0);
+        app->edit_shown = 0;
+        app->edit_pending = 0;
+    }
+}
+
 /* ---- setup and loop ---------------------------------------------------- */
 
 static int create_window(hs_app *app)
@@ -1049,7 +1077,11 @@ int hs_app_main(int argc, char **argv)
             SDL_GL_GetDrawableSize(app->window, &w, &h);
             app->width = w;
             app->height = h;
+            app->frame_start = SDL_GetPerformanceCounter();
             hs_app_draw(app);
+            if (app->options.timing)
+                glFinish(); /* count the GPU's work in the frame time */
+            app->frame_end = SDL_GetPerformanceCounter();
             app->dirty = 0;
             if (app->options.describe && hs_app_describe(app, app->options.describe) != 0)
                 fprintf(stderr, "headscope: %s\n", hs_error_message());
@@ -1062,6 +1094,8 @@ int hs_app_main(int argc, char **argv)
                 break;
             }
             SDL_GL_SwapWindow(app->window);
+            if (app->options.timing)
+                report_timing(app);
         }
         if (app->model && !model_checked) {
             model_checked = 1;

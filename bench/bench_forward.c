@@ -4,7 +4,8 @@
  * next to the time that the same matrix products take through cblas_sgemm
  * alone, measured in the same run.
  *
- * usage: bench_forward [FOLDER]   (default /tmp/headscope-bench-bert)
+ * usage: bench_forward [--write-only] [FOLDER]   (default /tmp/headscope-bench-bert)
+ * --write-only writes the model folder and exits (the app benchmark uses it).
  */
 #include "bench_util.h"
 
@@ -97,12 +98,15 @@ static int compare_doubles(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "/tmp/headscope-bench-bert";
+    int write_only = argc > 1 && strcmp(argv[1], "--write-only") == 0;
+    const char *dir = argc > 1 + write_only ? argv[1 + write_only] : "/tmp/headscope-bench-bert";
     static const int sizes[] = {8, 32, 128, 512};
     enum { RUNS = 7 };
 
     fprintf(stderr, "writing a BERT-base-shaped model with random weights to %s\n", dir);
     write_bert_base(dir);
+    if (write_only)
+        return 0;
     hs_model *model = hs_model_load(dir, NULL, NULL);
     if (!model) {
         fprintf(stderr, "bench: %s\n", hs_error_message());
