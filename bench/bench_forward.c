@@ -68,25 +68,45 @@ static void write_bert_base(const char *dir)
     bench_write_model(&m, dir, config);
 }
 
+/* Weight matrices of the same sizes as the model's, one set per layer, so
+ * the products below stream as much memory as the forward pass does. */
+typedef struct {
+    float *square[LAYERS][4]; /* [D][D]: query, key, value, output */
+    float *up[LAYERS];        /* [FF][D] */
+    float *down[LAYERS];      /* [D][FF] */
+} layer_weights;
+
+static float *filled(size_t count)
+{
+    float *w = malloc(count * sizeof(float));
+    if (!w) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < count; i++)
+        w[i] = (float)((i * 2654435761u) % 1000) * 1e-5f;
+    return w;
+}
+
 /* The matrix products of one forward pass, alone: projections, scores,
  * context and feed-forward for every layer, with the same shapes. */
-static void matmuls_only(int n, float *x, float *w, float *y, float *scores)
+static void matmuls_only(int n, const layer_weights *lw, float *x, float *y, float *scores)
 {
     int k = D / HEADS;
     for (int l = 0; l < LAYERS; l++) {
         for (int i = 0; i < 4; i++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, D, 1.0f, x, D, w, D, 0.0f,
-                        y, D);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, D, 1.0f, x, D,
+                        lw->square[l][i], D, 0.0f, y, D);
         for (int h = 0; h < HEADS; h++) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, k, 1.0f, x + h * k, D,
                         y + h * k, D, 0.0f, scores, n);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, n, 1.0f, scores, n,
                         y + h * k, D, 0.0f, x + h * k, D);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, FF, D, 1.0f, x, D, w, D, 0.0f, y,
-                    FF);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, FF, 1.0f, y, FF, w, FF, 0.0f,
-                    x, D);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, FF, D, 1.0f, x, D, lw->up[l], D,
+                    0.0f, y, FF);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, FF, 1.0f, y, FF, lw->down[l],
+                    FF, 0.0f, x, D);
     }
 }
 
@@ -115,13 +135,19 @@ int main(int argc, char **argv)
 
     float *x = calloc((size_t)512 * FF, sizeof(float));
     float *y = calloc((size_t)512 * FF, sizeof(float));
-    float *w = calloc((size_t)FF * D, sizeof(float));
+    layer_weights *lw = malloc(sizeof *lw);
+    if (!lw)
+        return 1;
+    for (int l = 0; l < LAYERS; l++) {
+        for (int i = 0; i < 4; i++)
+            lw->square[l][i] = filled((size_t)D * D);
+        lw->up[l] = filled((size_t)FF * D);
+        lw->down[l] = filled((size_t)D * FF);
+    }
     float *scores = calloc((size_t)512 * 512, sizeof(float));
     int32_t *ids = malloc(512 * sizeof(int32_t));
     for (int i = 0; i < 512; i++)
         ids[i] = (i * 7919) % VOCAB;
-    for (size_t i = 0; i < (size_t)FF * D; i++)
-        w[i] = (float)((i * 2654435761u) % 1000) * 1e-5f;
 
     printf("BERT-base shape: %d layers, %d heads, d = %d, FFN %d; median of %d runs\n", LAYERS,
            HEADS, D, FF, RUNS);
@@ -140,7 +166,7 @@ int main(int argc, char **argv)
             }
             hs_result_free(result);
             start = bench_now();
-            matmuls_only(n, x, w, y, scores);
+            matmuls_only(n, lw, x, y, scores);
             gemm[r] = bench_now() - start;
         }
         qsort(forward, RUNS, sizeof(double), compare_doubles);
@@ -150,7 +176,13 @@ int main(int argc, char **argv)
     }
     free(x);
     free(y);
-    free(w);
+    for (int l = 0; l < LAYERS; l++) {
+        for (int i = 0; i < 4; i++)
+            free(lw->square[l][i]);
+        free(lw->up[l]);
+        free(lw->down[l]);
+    }
+    free(lw);
     free(scores);
     free(ids);
     hs_model_free(model);

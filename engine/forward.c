@@ -11,6 +11,7 @@
 
 #include "hs_error.h"
 #include "model_internal.h"
+#include "parallel.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -54,11 +55,28 @@ static void matmul(const float *x, int n, const hs_matrix *w, const float *bias,
                 w->in, 1.0f, x, w->in, w->data, w->ld, beta, y, w->out);
 }
 
-/* LayerNorm over each row of x[n][d], written to y (may equal x). */
-static void layer_norm(const float *x, float *y, int n, int d, const float *weight,
-                       const float *bias, float eps)
+/* Arguments of a row-wise norm, shared by the threads of one call. */
+typedef struct {
+    const float *x;
+    float *y;
+    int d;
+    const float *weight, *bias;
+    float eps;
+} norm_job;
+
+enum {
+    ROWS_PER_THREAD = 8,          /* below this a norm or softmax runs on one thread */
+    ELEMENTS_PER_THREAD = 16384,  /* the same for elementwise activations */
+};
+
+static void layer_norm_rows(void *context, size_t begin, size_t end)
 {
-    for (int i = 0; i < n; i++) {
+    const norm_job *job = context;
+    const float *x = job->x, *weight = job->weight, *bias = job->bias;
+    float *y = job->y;
+    int d = job->d;
+    float eps = job->eps;
+    for (size_t i = begin; i < end; i++) {
         const float *row = x + (size_t)i * d;
         float *out = y + (size_t)i * d;
         double sum = 0.0, squares = 0.0;
@@ -76,10 +94,22 @@ static void layer_norm(const float *x, float *y, int n, int d, const float *weig
     }
 }
 
-/* RMSNorm: x / sqrt(mean(x^2) + eps) * weight, per row. */
-static void rms_norm(const float *x, float *y, int n, int d, const float *weight, float eps)
+/* LayerNorm over each row of x[n][d], written to y (may equal x). */
+static void layer_norm(const float *x, float *y, int n, int d, const float *weight,
+                       const float *bias, float eps)
 {
-    for (int i = 0; i < n; i++) {
+    norm_job job = {x, y, d, weight, bias, eps};
+    hs_parallel_range((size_t)n, ROWS_PER_THREAD, layer_norm_rows, &job);
+}
+
+static void rms_norm_rows(void *context, size_t begin, size_t end)
+{
+    const norm_job *job = context;
+    const float *x = job->x, *weight = job->weight;
+    float *y = job->y;
+    int d = job->d;
+    float eps = job->eps;
+    for (size_t i = begin; i < end; i++) {
         const float *row = x + (size_t)i * d;
         float *out = y + (size_t)i * d;
         double squares = 0.0;
@@ -91,9 +121,24 @@ static void rms_norm(const float *x, float *y, int n, int d, const float *weight
     }
 }
 
-static void activate(float *x, size_t count, hs_activation activation)
+/* RMSNorm: x / sqrt(mean(x^2) + eps) * weight, per row. */
+static void rms_norm(const float *x, float *y, int n, int d, const float *weight, float eps)
 {
-    switch (activation) {
+    norm_job job = {x, y, d, weight, NULL, eps};
+    hs_parallel_range((size_t)n, ROWS_PER_THREAD, rms_norm_rows, &job);
+}
+
+typedef struct {
+    float *x;
+    hs_activation activation;
+} activation_job;
+
+static void activate_range(void *context, size_t begin, size_t end)
+{
+    const activation_job *job = context;
+    float *x = job->x + begin;
+    size_t count = end - begin;
+    switch (job->activation) {
     case HS_ACT_GELU:
         for (size_t i = 0; i < count; i++)
             x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
@@ -117,18 +162,34 @@ static void activate(float *x, size_t count, hs_activation activation)
     }
 }
 
+static void activate(float *x, size_t count, hs_activation activation)
+{
+    activation_job job = {x, activation};
+    hs_parallel_range(count, ELEMENTS_PER_THREAD, activate_range, &job);
+}
+
 static void add_into(float *y, const float *x, size_t count)
 {
     for (size_t i = 0; i < count; i++)
         y[i] += x[i];
 }
 
-/* In-place softmax of each row of s[n][n]; with causal set, row i covers keys
- * 0..i and the cells after it are exactly 0. */
-static void softmax_rows(float *s, int n, int causal)
+typedef struct {
+    float *scores; /* [h][n][n] */
+    int n;
+    int causal;
+} softmax_job;
+
+/* In-place softmax of rows [begin, end) of scores viewed as [h * n][n]; with
+ * causal set, row i of a head covers keys 0..i and the cells after it are
+ * exactly 0. */
+static void softmax_range(void *context, size_t begin, size_t end)
 {
-    for (int i = 0; i < n; i++) {
-        float *row = s + (size_t)i * n;
+    const softmax_job *job = context;
+    int n = job->n, causal = job->causal;
+    for (size_t r = begin; r < end; r++) {
+        int i = (int)(r % (size_t)n);
+        float *row = job->scores + r * (size_t)n;
         int width = causal ? i + 1 : n;
         float max = row[0];
         for (int j = 1; j < width; j++)
@@ -144,6 +205,12 @@ static void softmax_rows(float *s, int n, int causal)
         for (int j = width; j < n; j++)
             row[j] = 0.0f;
     }
+}
+
+static void softmax_heads(float *scores, int heads, int n, int causal)
+{
+    softmax_job job = {scores, n, causal};
+    hs_parallel_range((size_t)heads * n, ROWS_PER_THREAD, softmax_range, &job);
 }
 
 /* Rotary tables in Hugging Face's rotate-half layout: entry [p][i] is the
@@ -214,20 +281,23 @@ static void attention(const hs_config *c, int layer_index, const workspace *ws, 
     if (c->scale_attn_by_layer)
         scale /= (float)(layer_index + 1);
 
+    /* scores: probs[h][n][n] = scale * q_h k_g^T, g the head's key/value group */
     for (int h = 0; h < c->n_heads; h++) {
-        float *p = probs + (size_t)h * n * n;
         const float *q = ws->q + (size_t)h * k;
         const float *key = ws->k + (size_t)(h / group) * k;
-        const float *value = ws->v + (size_t)(h / group) * k;
-
-        /* scores: p[n][n] = scale * q_h k_h^T */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, k, scale, q, q_stride, key,
-                    kv_stride, 0.0f, p, n);
-        softmax_rows(p, n, c->causal);
+                    kv_stride, 0.0f, probs + (size_t)h * n * n, n);
+    }
 
-        /* context: context[:, h*k .. h*k+k] = p v_h */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, n, 1.0f, p, n, value,
-                    kv_stride, 0.0f, context + (size_t)h * k, q_stride);
+    /* softmax of every row of every head */
+    softmax_heads(probs, c->n_heads, n, c->causal);
+
+    /* context: context[:, h*k .. h*k+k] = probs[h] v_g */
+    for (int h = 0; h < c->n_heads; h++) {
+        const float *value = ws->v + (size_t)(h / group) * k;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, n, 1.0f,
+                    probs + (size_t)h * n * n, n, value, kv_stride, 0.0f,
+                    context + (size_t)h * k, q_stride);
     }
 }
 
