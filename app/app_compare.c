@@ -1,11 +1,12 @@
 /*
- * app_compare.c - compare mode: one word in two sentences. Every head is
- * scored by 1 - cosine similarity of its output for the word (the
- * attention-weighted sum of value vectors, before the output projection),
- * the heads are ranked, and the picked head's attention rows for the word
- * are drawn for both sentences, with the per-layer cosine similarity of the
- * word's hidden states underneath. Lessons from assets/lessons.txt fill both
- * sentences and the word.
+ * app_compare.c - compare mode: one word in two sentences.
+ *
+ * Every head is scored by 1 - cosine similarity of its output for the word,
+ * which is the attention-weighted sum of value vectors before the output
+ * projection. The view ranks the heads and draws the picked head's attention
+ * rows for the word in both sentences. Under them, a chart shows the cosine
+ * similarity of the word's hidden states per layer. Lessons from
+ * assets/lessons.txt fill both sentences and the word.
  */
 #include "app.h"
 

@@ -204,8 +204,10 @@ void hs_app_draw_roles(hs_app *app, const SDL_Rect *main)
 
     /* Header: click a column to sort by it. */
     for (int c = 0; c < N_COLUMNS; c++) {
-        snprintf(text, sizeof text, "%s%s", columns[c].name,
-                 app->roles_sort_column == c ? (app->roles_sort_descending ? " ▼" : " ▲") : "");
+        const char *arrow = "";
+        if (app->roles_sort_column == c)
+            arrow = app->roles_sort_descending ? " ▼" : " ▲";
+        snprintf(text, sizeof text, "%s%s", columns[c].name, arrow);
         hs_render_text(g, HS_FONT_SMALL, text, column_x(app, main, c), header_y, COLOR_TEXT);
     }
     hs_render_rect(g, main->x + px(app, 8), header_y + row_h, main->w - px(app, 16), 1,

@@ -1,7 +1,9 @@
 /*
- * app_shown.c - builds the matrix the main view draws: one head, a layer's
- * mean or max, the mean over all heads, or attention rollout; then hidden
- * special or first columns (rows renormalised) and the word-level merge.
+ * app_shown.c - builds the matrix the main view draws.
+ *
+ * The base is one head, a layer's mean or max, the mean over all heads, or
+ * attention rollout. Hidden special or first columns (rows renormalised) and
+ * the word-level merge apply on top.
  */
 #include "app.h"
 

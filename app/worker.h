@@ -16,7 +16,7 @@
 
 /* event.user.code values of the worker's SDL event type. */
 typedef enum {
-    HS_WORKER_PROGRESS, /* data1: NULL; event.user.data2 holds the fraction in thousandths */
+    HS_WORKER_PROGRESS, /* data1: NULL; event.user.data2 is the fraction in thousandths */
     HS_WORKER_MODEL,    /* data1: hs_model_info * (free with hs_model_info_free) */
     HS_WORKER_RUN,      /* data1: hs_run * (free with hs_run_free) */
 } hs_worker_event;
