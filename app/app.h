@@ -175,6 +175,7 @@ typedef struct {
     float grid_scroll;
     float strip_scroll;
     int mouse_x, mouse_y;      /* drawable pixels */
+    long long hover_key;       /* what the pointer was over at the last motion */
 
     int exporting;             /* an export thread is running */
     Uint64 frame_start, frame_end; /* performance counter around the last draw */

@@ -486,16 +486,18 @@ static void draw_colorbar(hs_app *app, float x, float y, float h)
     }
 }
 
-static void draw_tooltip(hs_app *app, const char *text)
+/* Draws a tooltip beside the anchor point (a hovered cell's corner), so it
+ * moves only when the hovered cell changes. */
+static void draw_tooltip(hs_app *app, const char *text, float anchor_x, float anchor_y)
 {
     hs_renderer *g = app->render;
     int w = hs_render_text_width(g, HS_FONT_NORMAL, text) + (int)px(app, 12);
     int h = hs_render_line_height(g, HS_FONT_NORMAL) + (int)px(app, 8);
-    float x = app->mouse_x + px(app, 14), y = app->mouse_y + px(app, 14);
+    float x = anchor_x + px(app, 6), y = anchor_y + px(app, 6);
     if (x + w > app->width)
-        x = app->mouse_x - w - px(app, 6);
+        x = anchor_x - w - px(app, 6);
     if (y + h > app->height)
-        y = app->mouse_y - h - px(app, 6);
+        y = anchor_y - h - px(app, 6);
     hs_render_rect(g, x, y, w, h, (hs_rgba){0.12f, 0.13f, 0.16f, 0.95f});
     hs_render_text(g, HS_FONT_NORMAL, text, x + px(app, 6), y + px(app, 4), COLOR_PANEL);
 }
@@ -586,7 +588,7 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
                      shown->labels[row], shown->labels[col], m[(size_t)row * n + col]);
             hs_render_outline(g, geo.x + col * geo.cell, geo.y + row * geo.cell, geo.cell,
                               geo.cell, 1, COLOR_PANEL);
-            draw_tooltip(app, text);
+            draw_tooltip(app, text, geo.x + (col + 1) * geo.cell, geo.y + (row + 1) * geo.cell);
         }
     }
 }

@@ -796,7 +796,20 @@ static void handle_motion(hs_app *app, int x, int y)
         if (token >= 0)
             app->focus_token = token;
     }
-    app->dirty = 1; /* hover tooltips and previews follow the mouse */
+
+    /* Redraw only when what the pointer is over changed: the previewed
+     * thumbnail, the focused token, or the heatmap cell under a tooltip. */
+    long long cell = -1;
+    hs_heatmap_geometry g;
+    if (app->view == HS_VIEW_HEATMAP && point_in(&layout.main, x, y) &&
+        hs_app_heatmap_geometry(app, &layout, &g) == 0 && point_in(&g.area, x, y))
+        cell = (long long)floorf(((float)y - g.y) / g.cell) * 1000003LL +
+               (long long)floorf(((float)x - g.x) / g.cell);
+    long long key = ((cell * 4099 + app->preview_layer) * 4099 + app->preview_head) * 4099 +
+                    app->focus_token;
+    if (key != app->hover_key || app->dragging)
+        app->dirty = 1;
+    app->hover_key = key;
 }
 
 static void handle_wheel(hs_app *app, float amount)

@@ -88,4 +88,4 @@ latency=\$(grep 'keystroke to picture' "$work/keys.log" | tail -n 5 | \
 echo "keystroke to picture, \$tokens tokens: median \$latency ms over 5 edits (includes the 120 ms typing pause)"
 grep 'keystroke to picture' "$work/keys.log" | tail -n 1 | sed 's/^headscope: timing: /last: /'
 SESSION
-LIBGL_ALWAYS_SOFTWARE=1 xvfb-run -a -s "-screen 0 1600x1000x24" sh "$work/session.sh"
+sh "$top/tests/with_xvfb.sh" sh "$work/session.sh"

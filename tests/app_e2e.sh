@@ -6,7 +6,7 @@
 set -u
 headscope=$1
 model=$2
-for tool in xvfb-run xdotool; do
+for tool in Xvfb xdotool; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "SKIP: $tool not found (install xvfb and xdotool)"
         exit 77
@@ -62,4 +62,4 @@ kill \$app
 wait \$app 2>/dev/null
 echo "app_e2e: passed"
 SESSION
-timeout 120 xvfb-run -a -s "-screen 0 1400x900x24" sh "$work/session.sh"
+timeout 120 sh "$(dirname "$0")/with_xvfb.sh" sh "$work/session.sh"

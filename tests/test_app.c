@@ -39,13 +39,13 @@ static int run(const char *command)
 
 static int have_xvfb(void)
 {
-    return run("command -v xvfb-run >/dev/null 2>&1") == 0;
+    return run("command -v Xvfb >/dev/null 2>&1") == 0;
 }
 
 #define REQUIRE_XVFB()                                                                       \
     do {                                                                                     \
         if (!have_xvfb()) {                                                                  \
-            print_message("[  SKIP    ] xvfb-run not found: install xvfb\n");                \
+            print_message("[  SKIP    ] Xvfb not found: install xvfb\n");                    \
             skip();                                                                          \
         }                                                                                    \
     } while (0)
@@ -55,9 +55,9 @@ static int run_app(const char *dir, const char *args)
 {
     char command[8192];
     snprintf(command, sizeof command,
-             "cd '%s' && LIBGL_ALWAYS_SOFTWARE=1 timeout 120 xvfb-run -a -s '-screen 0 1400x900x24' "
+             "cd '%s' && timeout 120 sh '%s/tests/with_xvfb.sh' "
              "'%s' --model '%s' --size 1280x800 %s > app.log 2>&1",
-             dir, HS_HEADSCOPE, test_model(), args);
+             dir, HS_SOURCE_DIR, HS_HEADSCOPE, test_model(), args);
     int status = run(command);
     if (status != 0) {
         char path[4200];
@@ -225,9 +225,9 @@ static void missing_model_fails_cleanly(void **state)
     const char *dir = hs_test_tmpdir("app-missing");
     char command[8192], path[4200];
     snprintf(command, sizeof command,
-             "cd '%s' && timeout 60 xvfb-run -a '%s' --model '%s/no-such-model' --screenshot s.png "
-             "> app.log 2>&1",
-             dir, HS_HEADSCOPE, dir);
+             "cd '%s' && timeout 60 sh '%s/tests/with_xvfb.sh' '%s' --model '%s/no-such-model' "
+             "--screenshot s.png > app.log 2>&1",
+             dir, HS_SOURCE_DIR, HS_HEADSCOPE, dir);
     assert_int_equal(run(command), 1);
     snprintf(path, sizeof path, "%s/app.log", dir);
     char *log = hs_test_read_file(path, NULL);
