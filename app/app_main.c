@@ -11,10 +11,10 @@
 #include "cli.h"
 #include "hs_error.h"
 #include "hs_io.h"
+#include "png.h"
 
 #include <getopt.h>
 #include <math.h>
-#include <stb/stb_image_write.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,11 +391,6 @@ static void load_model(hs_app *app, const char *request)
 
 /* ---- screenshot -------------------------------------------------------- */
 
-static void write_to_file(void *context, void *data, int size)
-{
-    fwrite(data, 1, (size_t)size, context);
-}
-
 static int save_screenshot(hs_app *app, const char *path)
 {
     unsigned char *pixels = hs_render_read_pixels(app->render, app->width, app->height);
@@ -404,16 +399,18 @@ static int save_screenshot(hs_app *app, const char *path)
         hs_error_set("out of memory reading the frame");
         return -1;
     }
+    /* RGBA rows to packed RGB, in place. */
+    size_t count = (size_t)app->width * app->height;
+    for (size_t i = 0; i < count; i++)
+        memmove(pixels + 3 * i, pixels + 4 * i, 3);
     if (hs_atomic_open(&out, path) != 0) {
         free(pixels);
         return -1;
     }
-    int ok = stbi_write_png_to_func(write_to_file, out.file, app->width, app->height, 4, pixels,
-                                    app->width * 4);
+    int status = hs_png_write(out.file, path, app->width, app->height, pixels);
     free(pixels);
-    if (!ok) {
+    if (status != 0) {
         hs_atomic_abort(&out);
-        hs_error_set("%s: PNG encoding failed", path);
         return -1;
     }
     return hs_atomic_commit(&out);
