@@ -96,8 +96,15 @@ void hs_app_draw_badges(hs_app *app, int layer, int head, float x, float y, floa
 {
     char badges[64];
     hs_app_role_badges(app, layer, head, badges, sizeof badges);
-    if (!badges[0] || size < px(app, 22))
+    if (!badges[0])
         return;
+    if (size < px(app, 40)) {
+        /* Too small for glyphs: a corner mark says the head has a role; the
+         * roles table and larger thumbnails name it. */
+        hs_render_rect(app->render, x, y + size - px(app, 5), px(app, 5), px(app, 5),
+                       (hs_rgba){1.0f, 1.0f, 1.0f, 0.85f});
+        return;
+    }
     int w = hs_render_text_width(app->render, HS_FONT_SMALL, badges);
     int h = hs_render_line_height(app->render, HS_FONT_SMALL);
     float bx = x + px(app, 2), by = y + size - h - px(app, 2);
