@@ -76,6 +76,7 @@ typedef struct {
     int lesson; /* 1-based lesson to open at start, 0 for none */
     const char *word; /* compare mode: the word to compare */
     int timing;       /* print frame and keystroke-to-picture times */
+    int help;
     hs_colormap colormap;
     hs_aggregate aggregate;
     int hide_special;

@@ -20,13 +20,14 @@
 #include <string.h>
 
 enum {
-    DEBOUNCE_MS = 120,   /* typing pause before the model runs again */
+    DEBOUNCE_MS = 120, /* typing pause before the model runs again */
     MAX_TEXT_BYTES = 65536,
 };
 
 static const char app_usage[] =
     "usage: headscope [--model MODEL] [--text TEXT] [--pair TEXT] [--layer L] [--head H]\n"
-    "                 [--view heatmap|arcs|roles|compare] [--focus INDEX] [--cmap viridis|cividis]\n"
+    "                 [--view heatmap|arcs|roles|compare] [--focus INDEX] [--cmap "
+    "viridis|cividis]\n"
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
     "                 [--describe FILE.json] [--aggregate layer-max|all-mean|rollout]\n"
     "                 [--hide-special] [--hide-first] [--words] [--export-dir DIR]\n"
@@ -46,9 +47,28 @@ static const char app_usage[] =
 /* ---- options ----------------------------------------------------------- */
 
 enum {
-    OPT_MODEL = 1000, OPT_TEXT, OPT_PAIR, OPT_LAYER, OPT_HEAD, OPT_VIEW, OPT_FOCUS,
-    OPT_SCREENSHOT, OPT_DESCRIBE, OPT_SIZE, OPT_AGGREGATE, OPT_HIDE_SPECIAL, OPT_HIDE_FIRST,
-    OPT_WORDS, OPT_EXPORT_DIR, OPT_LESSON, OPT_WORD, OPT_TIMING, OPT_BOS, OPT_NO_BOS, OPT_CMAP, OPT_HELP,
+    OPT_MODEL = 1000,
+    OPT_TEXT,
+    OPT_PAIR,
+    OPT_LAYER,
+    OPT_HEAD,
+    OPT_VIEW,
+    OPT_FOCUS,
+    OPT_SCREENSHOT,
+    OPT_DESCRIBE,
+    OPT_SIZE,
+    OPT_AGGREGATE,
+    OPT_HIDE_SPECIAL,
+    OPT_HIDE_FIRST,
+    OPT_WORDS,
+    OPT_EXPORT_DIR,
+    OPT_LESSON,
+    OPT_WORD,
+    OPT_TIMING,
+    OPT_BOS,
+    OPT_NO_BOS,
+    OPT_CMAP,
+    OPT_HELP,
 };
 
 static int parse_app_options(int argc, char **argv, hs_app_options *o)
@@ -121,8 +141,7 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
                 o->view = HS_VIEW_ROLES;
             else if (strcmp(optarg, "compare") == 0)
                 o->view = HS_VIEW_COMPARE;
-            else
-                {
+            else {
                 hs_cli_fail("--view: '%s' is not heatmap, arcs, roles or compare", optarg);
                 return -1;
             }
@@ -177,10 +196,8 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             break;
         case OPT_SIZE:
             if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
-                o->height < 240 || o->width > 16384 || o->height > 16384)
-                {
-                hs_cli_fail("--size: '%s' is not WIDTHxHEIGHT (at least 320x240)",
-                                   optarg);
+                o->height < 240 || o->width > 16384 || o->height > 16384) {
+                hs_cli_fail("--size: '%s' is not WIDTHxHEIGHT (at least 320x240)", optarg);
                 return -1;
             }
             break;
@@ -191,29 +208,25 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             o->bos = 0;
             break;
         case OPT_CMAP:
-            if (hs_colormap_from_name(optarg, &o->colormap) != 0)
-                {
+            if (hs_colormap_from_name(optarg, &o->colormap) != 0) {
                 hs_cli_fail("--cmap: %s", hs_error_message());
                 return -1;
             }
             break;
         case 'h':
         case OPT_HELP:
-            fputs(app_usage, stdout);
-            exit(0);
+            o->help = 1;
+            break;
         default:
-            {
-                hs_cli_fail("unknown option or missing value: '%s'\n%s",
-                               index < argc ? argv[index] : "?", app_usage);
-                return -1;
-            }
+            hs_cli_fail("unknown option or missing value: '%s'; see 'headscope --help'",
+                        index < argc ? argv[index] : "?");
+            return -1;
         }
     }
-    if (optind < argc)
-        {
-                hs_cli_fail("unexpected argument '%s'\n%s", argv[optind], app_usage);
-                return -1;
-            }
+    if (optind < argc) {
+        hs_cli_fail("unexpected argument '%s'; see 'headscope --help'", argv[optind]);
+        return -1;
+    }
     return 0;
 }
 
@@ -338,8 +351,8 @@ static void submit_run(hs_app *app)
         return;
     }
     int pair = app->model->config.arch == HS_ARCH_BERT && app->pair.length > 0;
-    hs_worker_run(app->worker, 0, app->generation, app->text.text,
-                  pair ? app->pair.text : NULL, app->bos);
+    hs_worker_run(app->worker, 0, app->generation, app->text.text, pair ? app->pair.text : NULL,
+                  app->bos);
 }
 
 /* Switches the main view; entering or leaving compare mode changes what the
@@ -435,10 +448,8 @@ static void set_input_focus(hs_app *app, hs_input_focus focus, const SDL_Rect *r
     } else {
         SDL_StartTextInput();
         if (rect) {
-            SDL_Rect window_rect = {(int)(rect->x / app->ui_scale),
-                                    (int)(rect->y / app->ui_scale),
-                                    (int)(rect->w / app->ui_scale),
-                                    (int)(rect->h / app->ui_scale)};
+            SDL_Rect window_rect = {(int)(rect->x / app->ui_scale), (int)(rect->y / app->ui_scale),
+                                    (int)(rect->w / app->ui_scale), (int)(rect->h / app->ui_scale)};
             SDL_SetTextInputRect(&window_rect);
         }
     }
@@ -802,8 +813,8 @@ static void handle_motion(hs_app *app, int x, int y)
         hs_app_heatmap_geometry(app, &layout, &g) == 0 && point_in(&g.area, x, y))
         cell = (long long)floorf(((float)y - g.y) / g.cell) * 1000003LL +
                (long long)floorf(((float)x - g.x) / g.cell);
-    long long key = ((cell * 4099 + app->preview_layer) * 4099 + app->preview_head) * 4099 +
-                    app->focus_token;
+    long long key =
+        ((cell * 4099 + app->preview_layer) * 4099 + app->preview_head) * 4099 + app->focus_token;
     if (key != app->hover_key || app->dragging)
         app->dirty = 1;
     app->hover_key = key;
@@ -887,8 +898,7 @@ static void handle_event(hs_app *app, const SDL_Event *e)
     case SDL_MOUSEBUTTONDOWN:
         if (e->button.button == SDL_BUTTON_LEFT)
             handle_click(app, (int)(e->button.x * app->ui_scale),
-                         (int)(e->button.y * app->ui_scale),
-                         (SDL_GetModState() & KMOD_SHIFT) != 0);
+                         (int)(e->button.y * app->ui_scale), (SDL_GetModState() & KMOD_SHIFT) != 0);
         app->dirty = 1;
         break;
     case SDL_MOUSEBUTTONUP:
@@ -950,10 +960,9 @@ static int create_window(hs_app *app)
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
     SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
-    app->window = SDL_CreateWindow("headscope", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                                   app->options.width, app->options.height,
-                                   SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE |
-                                       SDL_WINDOW_ALLOW_HIGHDPI);
+    app->window = SDL_CreateWindow(
+        "headscope", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, app->options.width,
+        app->options.height, SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (!app->window) {
         hs_error_set("cannot open a window: %s", SDL_GetError());
         return -1;
@@ -1064,11 +1073,14 @@ int hs_app_main(int argc, char **argv)
     memset(app, 0, sizeof *app);
     if (parse_app_options(argc, argv, &app->options) != 0)
         return 1;
+    if (app->options.help) {
+        fputs(app_usage, stdout);
+        return 0;
+    }
 
     SDL_SetHint(SDL_HINT_IME_SHOW_UI, "1");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
-        return hs_cli_fail("cannot start SDL video (is a display available?): %s",
-                           SDL_GetError());
+        return hs_cli_fail("cannot start SDL video (is a display available?): %s", SDL_GetError());
     init_state(app);
     app->worker_event = SDL_RegisterEvents(1);
     if (create_window(app) != 0 || !(app->worker = hs_worker_create(app->worker_event))) {
