@@ -14,8 +14,12 @@ done
 echo "installing:$missing"
 if [ "$(id -u)" -eq 0 ]; then
     as_root=""
-else
+elif command -v sudo >/dev/null 2>&1; then
     as_root="sudo"
+else
+    echo "install-deps: these Debian packages are missing:$missing" >&2
+    echo "install-deps: run this script as root, or install sudo" >&2
+    exit 1
 fi
 $as_root apt-get update
 # shellcheck disable=SC2086
