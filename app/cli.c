@@ -24,6 +24,17 @@ int hs_cli_fail(const char *fmt, ...)
     return 1;
 }
 
+int hs_cli_usage_fail(const char *command, const char *fmt, ...)
+{
+    va_list args;
+    fputs("headscope: ", stderr);
+    va_start(args, fmt);
+    vfprintf(stderr, fmt, args);
+    va_end(args);
+    fprintf(stderr, "; see 'headscope %s --help'\n", command);
+    return 1;
+}
+
 static char *read_stream(FILE *stream, size_t *length)
 {
     size_t capacity = 4096, used = 0;
@@ -114,7 +125,9 @@ int hs_cli_parse_ids(const char *arg, int32_t **out)
         char *end = NULL;
         errno = 0;
         long value = strtol(p, &end, 10);
-        if (errno || end == p || value < 0 || value > INT32_MAX || (*end && *end != ',')) {
+        /* An id ends the list or is followed by a comma and another id. */
+        int bad_end = *end != '\0' && (*end != ',' || end[1] == '\0');
+        if (errno || end == p || value < 0 || value > INT32_MAX || bad_end) {
             hs_cli_fail("--ids: '%s' is not a comma-separated list of token ids", arg);
             free(ids);
             return -1;

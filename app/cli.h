@@ -24,6 +24,11 @@ int hs_cli_roles(int argc, char **argv);
 /* Prints "headscope: MESSAGE" to stderr and returns 1. */
 int hs_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints "headscope: MESSAGE; see 'headscope COMMAND --help'" to stderr and
+ * returns 1, for a command line that does not fit COMMAND's usage. */
+int hs_cli_usage_fail(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* A text argument: "-" reads standard input as raw bytes. The bytes must be
  * valid UTF-8; what names the argument in messages ("TEXT", "--pair"). */
 typedef struct {

@@ -83,7 +83,7 @@ typedef struct {
  * takes_text is 1 when it takes one TEXT argument. Returns 0, or -1 after
  * printing an error. */
 static int parse_options(int argc, char **argv, const int *allowed, int takes_text,
-                         const char *usage, analysis_options *o)
+                         analysis_options *o)
 {
     static const struct option long_options[] = {
         {"model", required_argument, NULL, OPT_MODEL},
@@ -108,7 +108,7 @@ static int parse_options(int argc, char **argv, const int *allowed, int takes_te
             break;
         if (c == 1) {
             if (!takes_text || o->text) {
-                hs_cli_fail("unexpected argument '%s'\n%s", optarg, usage);
+                hs_cli_usage_fail(argv[0], "unexpected argument '%s'", optarg);
                 return -1;
             }
             o->text = optarg;
@@ -124,9 +124,9 @@ static int parse_options(int argc, char **argv, const int *allowed, int takes_te
         if (c == '?' || c == ':' || !ok) {
             const char *arg = index < argc ? argv[index] : "?";
             if (c == ':' || (c == '?' && optopt))
-                hs_cli_fail("option '%s' needs a value\n%s", arg, usage);
+                hs_cli_usage_fail(argv[0], "option '%s' needs a value", arg);
             else
-                hs_cli_fail("unknown option '%s'\n%s", arg, usage);
+                hs_cli_usage_fail(argv[0], "unknown option '%s'", arg);
             return -1;
         }
         switch (c) {
@@ -461,14 +461,14 @@ int hs_cli_compare(int argc, char **argv)
     float *hidden = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, 0, compare_usage, &o) != 0)
+    if (parse_options(argc, argv, allowed, 0, &o) != 0)
         return 1;
     if (o.help) {
         fputs(compare_usage, stdout);
         return 0;
     }
     if (!o.a || !o.b)
-        return hs_cli_fail("compare needs both --a TEXT and --b TEXT\n%s", compare_usage);
+        return hs_cli_usage_fail("compare", "compare needs both --a TEXT and --b TEXT");
     if (o.word_b && !o.word)
         return hs_cli_fail("--word-b needs --word (the word in sentence A)");
 
@@ -652,14 +652,14 @@ int hs_cli_roles(int argc, char **argv)
     hs_head_stats *stats = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, 1, roles_usage, &o) != 0)
+    if (parse_options(argc, argv, allowed, 1, &o) != 0)
         return 1;
     if (o.help) {
         fputs(roles_usage, stdout);
         return 0;
     }
     if (!o.text)
-        return hs_cli_fail("roles needs one TEXT argument\n%s", roles_usage);
+        return hs_cli_usage_fail("roles", "roles needs one TEXT argument");
     if (o.pair && hs_cli_read_text(o.pair, "--pair", &pair) != 0)
         goto done;
 

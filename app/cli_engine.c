@@ -56,8 +56,7 @@ typedef struct {
 } options;
 
 /* Parses argv; allowed lists the option ids this subcommand takes. */
-static int parse_options(int argc, char **argv, const int *allowed, const char *usage,
-                         options *o)
+static int parse_options(int argc, char **argv, const int *allowed, options *o)
 {
     static const struct option long_options[] = {
         {"model", required_argument, NULL, OPT_MODEL}, {"pair", required_argument, NULL, OPT_PAIR},
@@ -77,7 +76,7 @@ static int parse_options(int argc, char **argv, const int *allowed, const char *
             break;
         if (c == 1) {
             if (o->positional_count == 4) {
-                hs_cli_fail("too many arguments: '%s'\n%s", optarg, usage);
+                hs_cli_usage_fail(argv[0], "too many arguments: '%s'", optarg);
                 return -1;
             }
             o->positional[o->positional_count++] = optarg;
@@ -93,9 +92,9 @@ static int parse_options(int argc, char **argv, const int *allowed, const char *
         if (c == '?' || c == ':' || !ok) {
             const char *arg = index < argc ? argv[index] : "?";
             if (c == ':' || (c == '?' && optopt))
-                hs_cli_fail("option '%s' needs a value\n%s", arg, usage);
+                hs_cli_usage_fail(argv[0], "option '%s' needs a value", arg);
             else
-                hs_cli_fail("unknown option '%s'\n%s", arg, usage);
+                hs_cli_usage_fail(argv[0], "unknown option '%s'", arg);
             return -1;
         }
         switch (c) {
@@ -146,7 +145,7 @@ int hs_cli_info(int argc, char **argv)
 {
     static const int allowed[] = {OPT_MODEL, 0};
     options o;
-    if (parse_options(argc, argv, allowed, info_usage, &o) != 0)
+    if (parse_options(argc, argv, allowed, &o) != 0)
         return 1;
     if (o.help) {
         fputs(info_usage, stdout);
@@ -249,14 +248,14 @@ int hs_cli_tokenize(int argc, char **argv)
     hs_encoding *enc = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, tokenize_usage, &o) != 0)
+    if (parse_options(argc, argv, allowed, &o) != 0)
         return 1;
     if (o.help) {
         fputs(tokenize_usage, stdout);
         return 0;
     }
     if (o.positional_count != 1)
-        return hs_cli_fail("tokenize needs exactly one TEXT argument\n%s", tokenize_usage);
+        return hs_cli_usage_fail("tokenize", "tokenize needs exactly one TEXT argument");
     if (hs_cli_read_text(o.positional[0], "TEXT", &text) != 0 ||
         (o.pair && hs_cli_read_text(o.pair, "--pair", &pair) != 0))
         goto done;
@@ -346,16 +345,16 @@ int hs_cli_dump(int argc, char **argv)
     int32_t *given_ids = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, dump_usage, &o) != 0)
+    if (parse_options(argc, argv, allowed, &o) != 0)
         return 1;
     if (o.help) {
         fputs(dump_usage, stdout);
         return 0;
     }
     if (!o.out)
-        return hs_cli_fail("dump needs --out FILE.safetensors\n%s", dump_usage);
+        return hs_cli_usage_fail("dump", "dump needs --out FILE.safetensors");
     if (o.ids ? o.positional_count != 0 || o.pair : o.positional_count != 1)
-        return hs_cli_fail("dump needs either one TEXT argument or --ids\n%s", dump_usage);
+        return hs_cli_usage_fail("dump", "dump needs either one TEXT argument or --ids");
 
     int n = 0;
     const int32_t *ids = NULL, *type_ids = NULL;
@@ -432,14 +431,14 @@ int hs_cli_inspect(int argc, char **argv)
 {
     static const int allowed[] = {OPT_VALUES, 0};
     options o;
-    if (parse_options(argc, argv, allowed, inspect_usage, &o) != 0)
+    if (parse_options(argc, argv, allowed, &o) != 0)
         return 1;
     if (o.help) {
         fputs(inspect_usage, stdout);
         return 0;
     }
     if (o.positional_count != 1)
-        return hs_cli_fail("inspect needs exactly one FILE argument\n%s", inspect_usage);
+        return hs_cli_usage_fail("inspect", "inspect needs exactly one FILE argument");
     hs_safetensors *file = hs_safetensors_open(o.positional[0]);
     if (!file)
         return hs_cli_fail("%s", hs_error_message());

@@ -72,8 +72,8 @@ static int parse_export_options(int argc, char **argv, export_options *o)
         switch (c) {
         case 1:
             if (o->text) {
-                hs_cli_fail("export takes one TEXT argument; '%s' is a second one\n%s", optarg,
-                            export_usage);
+                hs_cli_usage_fail("export", "export takes one TEXT argument; '%s' is a second one",
+                                  optarg);
                 return -1;
             }
             o->text = optarg;
@@ -114,9 +114,9 @@ static int parse_export_options(int argc, char **argv, export_options *o)
         default: {
             const char *arg = index < argc ? argv[index] : "?";
             if (c == ':' || (c == '?' && optopt))
-                hs_cli_fail("option '%s' needs a value\n%s", arg, export_usage);
+                hs_cli_usage_fail("export", "option '%s' needs a value", arg);
             else
-                hs_cli_fail("unknown option '%s'\n%s", arg, export_usage);
+                hs_cli_usage_fail("export", "unknown option '%s'", arg);
             return -1;
         }
         }
@@ -183,9 +183,9 @@ int hs_cli_export(int argc, char **argv)
         return 0;
     }
     if (!o.text)
-        return hs_cli_fail("export needs a TEXT argument\n%s", export_usage);
+        return hs_cli_usage_fail("export", "export needs a TEXT argument");
     if (!o.out)
-        return hs_cli_fail("export needs --out DIR\n%s", export_usage);
+        return hs_cli_usage_fail("export", "export needs --out DIR");
     if (check_out_dir(o.out, &missing) != 0)
         return 1;
     if (hs_cli_read_text(o.text, "TEXT", &text) != 0 ||

@@ -49,7 +49,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (strcmp(argv[1], commands[i].name) == 0)
                 return commands[i].run(argc - 1, argv + 1);
-        return hs_cli_fail("unknown command '%s'\n%s", argv[1], usage);
+        return hs_cli_fail("unknown command '%s'; the commands are info, tokenize, dump, "
+                           "inspect, compare, roles and export; see 'headscope --help'",
+                           argv[1]);
     }
     return hs_app_main(argc, argv);
 }

@@ -78,7 +78,7 @@ int hs_atomic_open(hs_atomic_file *out, const char *path)
     if (!dir)
         goto fail;
     if (!hs_dir_exists(dir)) {
-        hs_error_set("%s: folder does not exist", dir);
+        hs_error_set("%s: cannot write: folder '%s' does not exist", path, dir);
         goto fail;
     }
     out->path = strdup(path);
@@ -88,7 +88,7 @@ int hs_atomic_open(hs_atomic_file *out, const char *path)
     snprintf(out->temp_path, temp_size, "%s.tmpXXXXXX", path);
     fd = mkstemp(out->temp_path);
     if (fd < 0) {
-        hs_error_set("%s: cannot write in this folder: %s", dir, strerror(errno));
+        hs_error_set("%s: cannot write in folder '%s': %s", path, dir, strerror(errno));
         goto fail;
     }
     fchmod(fd, 0644);
