@@ -1022,6 +1022,21 @@ static void init_state(hs_app *app)
     app->dirty = 1;
 }
 
+/* Frees what worker and export events still in the queue carry. */
+static void drop_pending_events(hs_app *app)
+{
+    SDL_Event event;
+    SDL_PumpEvents();
+    while (SDL_PeepEvents(&event, 1, SDL_GETEVENT, app->worker_event, app->worker_event) == 1) {
+        if (event.user.code == HS_WORKER_MODEL)
+            hs_model_info_free(event.user.data1);
+        else if (event.user.code == HS_WORKER_RUN)
+            hs_run_free(event.user.data1);
+        else if (event.user.code == HS_APP_EXPORT_DONE)
+            free(event.user.data1);
+    }
+}
+
 static void shutdown_app(hs_app *app)
 {
     /* Let a running export finish, so it leaves complete files behind. */
@@ -1030,6 +1045,8 @@ static void shutdown_app(hs_app *app)
         if (event.type == app->worker_event && event.user.code == HS_APP_EXPORT_DONE)
             hs_app_export_done(app, event.user.data1, (int)(intptr_t)event.user.data2);
     hs_worker_destroy(app->worker);
+    if (app->worker_event)
+        drop_pending_events(app);
     free_textures(app);
     hs_app_free_shown(app);
     free(app->roles);
