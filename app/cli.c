@@ -7,6 +7,7 @@
 #include "hs_error.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -174,4 +175,124 @@ hs_encoding *hs_cli_encode(const hs_model *model, const hs_cli_text *text,
                         "maximum of %d\n",
                 total, max);
     return enc;
+}
+
+int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_positional,
+                         hs_cli_options *o)
+{
+    static const struct option long_options[] = {
+        {"model", required_argument, NULL, HS_OPT_MODEL},
+        {"pair", required_argument, NULL, HS_OPT_PAIR},
+        {"ids", required_argument, NULL, HS_OPT_IDS},
+        {"out", required_argument, NULL, HS_OPT_OUT},
+        {"values", required_argument, NULL, HS_OPT_VALUES},
+        {"layer", required_argument, NULL, HS_OPT_LAYER},
+        {"head", required_argument, NULL, HS_OPT_HEAD},
+        {"cmap", required_argument, NULL, HS_OPT_CMAP},
+        {"bos", no_argument, NULL, HS_OPT_BOS},
+        {"no-bos", no_argument, NULL, HS_OPT_NO_BOS},
+        {"a", required_argument, NULL, HS_OPT_A},
+        {"b", required_argument, NULL, HS_OPT_B},
+        {"word", required_argument, NULL, HS_OPT_WORD},
+        {"word-b", required_argument, NULL, HS_OPT_WORD_B},
+        {"top", required_argument, NULL, HS_OPT_TOP},
+        {"json", no_argument, NULL, HS_OPT_JSON},
+        {"help", no_argument, NULL, HS_OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *command = argv[0];
+    memset(o, 0, sizeof *o);
+    o->layer = o->head = o->top = o->bos = -1;
+    o->colormap = HS_COLORMAP_VIRIDIS;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int index = optind;
+        int c = getopt_long(argc, argv, "-h", long_options, NULL);
+        if (c == -1)
+            break;
+        if (c == 1) {
+            if (o->positional_count >= max_positional ||
+                o->positional_count == (int)(sizeof o->positional / sizeof o->positional[0])) {
+                hs_cli_usage_fail(command, "unexpected argument '%s'", optarg);
+                return -1;
+            }
+            o->positional[o->positional_count++] = optarg;
+            continue;
+        }
+        if (c == 'h' || c == HS_OPT_HELP) {
+            o->help = 1;
+            continue;
+        }
+        int known = 0;
+        for (int i = 0; allowed[i]; i++)
+            known |= allowed[i] == c;
+        if (c == '?' || c == ':' || !known) {
+            const char *arg = index < argc ? argv[index] : "?";
+            if (c == ':' || (c == '?' && optopt))
+                hs_cli_usage_fail(command, "option '%s' needs a value", arg);
+            else
+                hs_cli_usage_fail(command, "unknown option '%s'", arg);
+            return -1;
+        }
+        switch ((hs_cli_option)c) {
+        case HS_OPT_MODEL:
+            o->model = optarg;
+            break;
+        case HS_OPT_PAIR:
+            o->pair = optarg;
+            break;
+        case HS_OPT_IDS:
+            o->ids = optarg;
+            break;
+        case HS_OPT_OUT:
+            o->out = optarg;
+            break;
+        case HS_OPT_VALUES:
+            o->values = optarg;
+            break;
+        case HS_OPT_A:
+            o->a = optarg;
+            break;
+        case HS_OPT_B:
+            o->b = optarg;
+            break;
+        case HS_OPT_WORD:
+            o->word = optarg;
+            break;
+        case HS_OPT_WORD_B:
+            o->word_b = optarg;
+            break;
+        case HS_OPT_LAYER:
+            if (hs_cli_parse_int(optarg, "--layer", &o->layer) != 0)
+                return -1;
+            break;
+        case HS_OPT_HEAD:
+            if (hs_cli_parse_int(optarg, "--head", &o->head) != 0)
+                return -1;
+            break;
+        case HS_OPT_TOP:
+            if (hs_cli_parse_int(optarg, "--top", &o->top) != 0)
+                return -1;
+            break;
+        case HS_OPT_CMAP:
+            if (hs_colormap_from_name(optarg, &o->colormap) != 0) {
+                hs_cli_fail("--cmap: %s", hs_error_message());
+                return -1;
+            }
+            break;
+        case HS_OPT_BOS:
+            o->bos = 1;
+            break;
+        case HS_OPT_NO_BOS:
+            o->bos = 0;
+            break;
+        case HS_OPT_JSON:
+            o->json = 1;
+            break;
+        case HS_OPT_HELP:
+            break;
+        }
+    }
+    return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef HS_CLI_H
 #define HS_CLI_H
 
+#include "hs_colormap.h"
 #include "hs_forward.h"
 #include "hs_model.h"
 
@@ -20,6 +21,56 @@ int hs_cli_inspect(int argc, char **argv);
 int hs_cli_export(int argc, char **argv);
 int hs_cli_compare(int argc, char **argv);
 int hs_cli_roles(int argc, char **argv);
+
+/* Options of the subcommands, as ids for hs_cli_parse_options(). */
+typedef enum {
+    HS_OPT_MODEL = 1000,
+    HS_OPT_PAIR,
+    HS_OPT_IDS,
+    HS_OPT_OUT,
+    HS_OPT_VALUES,
+    HS_OPT_LAYER,
+    HS_OPT_HEAD,
+    HS_OPT_CMAP,
+    HS_OPT_BOS,
+    HS_OPT_NO_BOS,
+    HS_OPT_A,
+    HS_OPT_B,
+    HS_OPT_WORD,
+    HS_OPT_WORD_B,
+    HS_OPT_TOP,
+    HS_OPT_JSON,
+    HS_OPT_HELP,
+} hs_cli_option;
+
+/* Parsed options; a string stays NULL and a number -1 when not given. */
+typedef struct {
+    const char *model;
+    const char *pair;
+    const char *ids;
+    const char *out;
+    const char *values;
+    const char *a;
+    const char *b;
+    const char *word;
+    const char *word_b;
+    int layer;
+    int head;
+    int top;
+    int bos; /* -1 tokenizer default, 0 --no-bos, 1 --bos */
+    int json;
+    int help;
+    hs_colormap colormap;
+    int positional_count;
+    const char *positional[4]; /* TEXT or FILE arguments */
+} hs_cli_options;
+
+/* Parses the arguments of subcommand `command` (argv[0] is its name).
+ * allowed lists the option ids it takes, ending with 0; max_positional is
+ * how many TEXT or FILE arguments it takes. --help and -h are always
+ * accepted. Returns 0, or -1 after printing one error line. */
+int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_positional,
+                         hs_cli_options *out);
 
 /* Prints "headscope: MESSAGE" to stderr and returns 1. */
 int hs_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,7 +10,6 @@
 #include "hs_error.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,112 +52,6 @@ static const char roles_usage[] =
     "Labels: previous, next, self (> 0.5), first (> 0.6, encoders), sep, punct\n"
     "(> 0.6), broad (rel > 0.85), sink (first > 0.5, decoders). A head can have\n"
     "several. Layers and heads are counted from 0. TEXT '-' reads standard input.\n";
-
-enum {
-    OPT_MODEL = 1000,
-    OPT_A,
-    OPT_B,
-    OPT_WORD,
-    OPT_WORD_B,
-    OPT_TOP,
-    OPT_PAIR,
-    OPT_JSON,
-    OPT_HELP
-};
-
-typedef struct {
-    const char *model;
-    const char *a;
-    const char *b;
-    const char *word;
-    const char *word_b;
-    const char *pair;
-    const char *text;
-    int top;
-    int json;
-    int help;
-} analysis_options;
-
-/* Parses argv; allowed lists the option ids this subcommand takes, and
- * takes_text is 1 when it takes one TEXT argument. Returns 0, or -1 after
- * printing an error. */
-static int parse_options(int argc, char **argv, const int *allowed, int takes_text,
-                         analysis_options *o)
-{
-    static const struct option long_options[] = {
-        {"model", required_argument, NULL, OPT_MODEL},
-        {"a", required_argument, NULL, OPT_A},
-        {"b", required_argument, NULL, OPT_B},
-        {"word", required_argument, NULL, OPT_WORD},
-        {"word-b", required_argument, NULL, OPT_WORD_B},
-        {"top", required_argument, NULL, OPT_TOP},
-        {"pair", required_argument, NULL, OPT_PAIR},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->top = COMPARE_DEFAULT_TOP;
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        int index = optind;
-        int c = getopt_long(argc, argv, "-h", long_options, NULL);
-        if (c == -1)
-            break;
-        if (c == 1) {
-            if (!takes_text || o->text) {
-                hs_cli_usage_fail(argv[0], "unexpected argument '%s'", optarg);
-                return -1;
-            }
-            o->text = optarg;
-            continue;
-        }
-        if (c == 'h' || c == OPT_HELP) {
-            o->help = 1;
-            continue;
-        }
-        int ok = 0;
-        for (int i = 0; allowed[i]; i++)
-            ok |= allowed[i] == c;
-        if (c == '?' || c == ':' || !ok) {
-            const char *arg = index < argc ? argv[index] : "?";
-            if (c == ':' || (c == '?' && optopt))
-                hs_cli_usage_fail(argv[0], "option '%s' needs a value", arg);
-            else
-                hs_cli_usage_fail(argv[0], "unknown option '%s'", arg);
-            return -1;
-        }
-        switch (c) {
-        case OPT_MODEL:
-            o->model = optarg;
-            break;
-        case OPT_A:
-            o->a = optarg;
-            break;
-        case OPT_B:
-            o->b = optarg;
-            break;
-        case OPT_WORD:
-            o->word = optarg;
-            break;
-        case OPT_WORD_B:
-            o->word_b = optarg;
-            break;
-        case OPT_TOP:
-            if (hs_cli_parse_int(optarg, "--top", &o->top) != 0)
-                return -1;
-            break;
-        case OPT_PAIR:
-            o->pair = optarg;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        }
-    }
-    return 0;
-}
 
 /* ---- output helpers ---------------------------------------------------- */
 
@@ -452,16 +345,16 @@ static int find_word(const analysed *in, const char *word, const char *name)
 
 int hs_cli_compare(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_MODEL,  OPT_A,   OPT_B,    OPT_WORD,
-                                  OPT_WORD_B, OPT_TOP, OPT_JSON, 0};
-    analysis_options o;
+    static const int allowed[] = {HS_OPT_MODEL,  HS_OPT_A,   HS_OPT_B,    HS_OPT_WORD,
+                                  HS_OPT_WORD_B, HS_OPT_TOP, HS_OPT_JSON, 0};
+    hs_cli_options o;
     hs_model *model = NULL;
     analysed a = {0}, b = {0};
     hs_head_score *heads = NULL;
     float *hidden = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, 0, &o) != 0)
+    if (hs_cli_parse_options(argc, argv, allowed, 0, &o) != 0)
         return 1;
     if (o.help) {
         fputs(compare_usage, stdout);
@@ -534,7 +427,9 @@ int hs_cli_compare(int argc, char **argv)
         .pos_a = pos_a,
         .pos_b = pos_b,
         .causal = causal,
-        .shown_heads = o.top == 0 || o.top > count ? count : o.top,
+        .shown_heads = o.top == 0 || o.top > count ? count
+                       : o.top < 0                  ? COMPARE_DEFAULT_TOP
+                                                    : o.top,
         .heads = heads,
         .hidden = hidden,
     };
@@ -644,21 +539,21 @@ static void print_roles_text(const hs_model *model, const analysed *in, const hs
 
 int hs_cli_roles(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_MODEL, OPT_PAIR, OPT_JSON, 0};
-    analysis_options o;
+    static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_JSON, 0};
+    hs_cli_options o;
     hs_model *model = NULL;
     hs_cli_text pair = {0};
     analysed in = {0};
     hs_head_stats *stats = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, 1, &o) != 0)
+    if (hs_cli_parse_options(argc, argv, allowed, 1, &o) != 0)
         return 1;
     if (o.help) {
         fputs(roles_usage, stdout);
         return 0;
     }
-    if (!o.text)
+    if (o.positional_count == 0)
         return hs_cli_usage_fail("roles", "roles needs one TEXT argument");
     if (o.pair && hs_cli_read_text(o.pair, "--pair", &pair) != 0)
         goto done;
@@ -666,7 +561,7 @@ int hs_cli_roles(int argc, char **argv)
     model = hs_cli_load_model(o.model);
     if (!model)
         goto done;
-    if (analyse(model, o.text, "TEXT", o.pair ? &pair : NULL, &in) != 0)
+    if (analyse(model, o.positional[0], "TEXT", o.pair ? &pair : NULL, &in) != 0)
         goto done;
 
     int count = in.result->n_layers * in.result->n_heads;

@@ -9,12 +9,9 @@
 #include "hs_safetensors.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { OPT_MODEL = 1000, OPT_PAIR, OPT_IDS, OPT_OUT, OPT_VALUES, OPT_HELP, OPT_BOS, OPT_NO_BOS };
 
 static const char info_usage[] =
     "usage: headscope info [--model MODEL]\n"
@@ -42,88 +39,6 @@ static const char inspect_usage[] =
     "Validates a safetensors file and lists every tensor (name, dtype, shape).\n"
     "--values NAME prints that tensor's values, converted to float32, as a JSON array.\n";
 
-/* Options shared by the subcommands; a field stays NULL/-1 when not given. */
-typedef struct {
-    const char *model;
-    const char *pair;
-    const char *ids;
-    const char *out;
-    const char *values;
-    int bos;
-    int help;
-    int positional_count;
-    const char *positional[4];
-} options;
-
-/* Parses argv; allowed lists the option ids this subcommand takes. */
-static int parse_options(int argc, char **argv, const int *allowed, options *o)
-{
-    static const struct option long_options[] = {
-        {"model", required_argument, NULL, OPT_MODEL}, {"pair", required_argument, NULL, OPT_PAIR},
-        {"ids", required_argument, NULL, OPT_IDS},     {"out", required_argument, NULL, OPT_OUT},
-        {"values", required_argument, NULL, OPT_VALUES}, {"help", no_argument, NULL, OPT_HELP},
-        {"bos", no_argument, NULL, OPT_BOS},           {"no-bos", no_argument, NULL, OPT_NO_BOS},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->bos = -1;
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        int index = optind;
-        int c = getopt_long(argc, argv, "-h", long_options, NULL);
-        if (c == -1)
-            break;
-        if (c == 1) {
-            if (o->positional_count == 4) {
-                hs_cli_usage_fail(argv[0], "too many arguments: '%s'", optarg);
-                return -1;
-            }
-            o->positional[o->positional_count++] = optarg;
-            continue;
-        }
-        if (c == 'h' || c == OPT_HELP) {
-            o->help = 1;
-            continue;
-        }
-        int ok = 0;
-        for (int i = 0; allowed[i]; i++)
-            ok |= allowed[i] == c;
-        if (c == '?' || c == ':' || !ok) {
-            const char *arg = index < argc ? argv[index] : "?";
-            if (c == ':' || (c == '?' && optopt))
-                hs_cli_usage_fail(argv[0], "option '%s' needs a value", arg);
-            else
-                hs_cli_usage_fail(argv[0], "unknown option '%s'", arg);
-            return -1;
-        }
-        switch (c) {
-        case OPT_MODEL:
-            o->model = optarg;
-            break;
-        case OPT_PAIR:
-            o->pair = optarg;
-            break;
-        case OPT_IDS:
-            o->ids = optarg;
-            break;
-        case OPT_OUT:
-            o->out = optarg;
-            break;
-        case OPT_VALUES:
-            o->values = optarg;
-            break;
-        case OPT_BOS:
-            o->bos = 1;
-            break;
-        case OPT_NO_BOS:
-            o->bos = 0;
-            break;
-        }
-    }
-    return 0;
-}
-
 /* ---- info -------------------------------------------------------------- */
 
 static const char *tokenizer_kind_name(const hs_tokenizer *tok)
@@ -143,9 +58,9 @@ static const char *tokenizer_kind_name(const hs_tokenizer *tok)
 
 int hs_cli_info(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_MODEL, 0};
-    options o;
-    if (parse_options(argc, argv, allowed, &o) != 0)
+    static const int allowed[] = {HS_OPT_MODEL, 0};
+    hs_cli_options o;
+    if (hs_cli_parse_options(argc, argv, allowed, 0, &o) != 0)
         return 1;
     if (o.help) {
         fputs(info_usage, stdout);
@@ -241,14 +156,14 @@ static void print_json(cJSON *root)
 
 int hs_cli_tokenize(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_MODEL, OPT_PAIR, OPT_BOS, OPT_NO_BOS, 0};
-    options o;
+    static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_BOS, HS_OPT_NO_BOS, 0};
+    hs_cli_options o;
     hs_cli_text text = {0}, pair = {0};
     hs_tokenizer *tok = NULL;
     hs_encoding *enc = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, &o) != 0)
+    if (hs_cli_parse_options(argc, argv, allowed, 1, &o) != 0)
         return 1;
     if (o.help) {
         fputs(tokenize_usage, stdout);
@@ -336,8 +251,9 @@ done:
 
 int hs_cli_dump(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_MODEL, OPT_PAIR, OPT_IDS, OPT_OUT, OPT_BOS, OPT_NO_BOS, 0};
-    options o;
+    static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_IDS, HS_OPT_OUT,
+                                  HS_OPT_BOS,   HS_OPT_NO_BOS, 0};
+    hs_cli_options o;
     hs_cli_text text = {0}, pair = {0};
     hs_model *model = NULL;
     hs_encoding *enc = NULL;
@@ -345,7 +261,7 @@ int hs_cli_dump(int argc, char **argv)
     int32_t *given_ids = NULL;
     int status = 1;
 
-    if (parse_options(argc, argv, allowed, &o) != 0)
+    if (hs_cli_parse_options(argc, argv, allowed, 1, &o) != 0)
         return 1;
     if (o.help) {
         fputs(dump_usage, stdout);
@@ -429,9 +345,9 @@ static void print_values(const hs_tensor *t)
 
 int hs_cli_inspect(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_VALUES, 0};
-    options o;
-    if (parse_options(argc, argv, allowed, &o) != 0)
+    static const int allowed[] = {HS_OPT_VALUES, 0};
+    hs_cli_options o;
+    if (hs_cli_parse_options(argc, argv, allowed, 1, &o) != 0)
         return 1;
     if (o.help) {
         fputs(inspect_usage, stdout);

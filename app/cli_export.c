@@ -9,7 +9,6 @@
 #include "hs_error.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,103 +25,6 @@ static const char export_usage[] =
     "that head of each layer; both together export one head. --cmap sets the colour\n"
     "map (default viridis; cividis suits red-green colour blindness). DIR is created\n"
     "when its parent folder exists. TEXT '-' reads standard input. No display needed.\n";
-
-enum { OPT_MODEL = 1000, OPT_PAIR, OPT_OUT, OPT_LAYER, OPT_HEAD, OPT_CMAP, OPT_BOS, OPT_NO_BOS,
-       OPT_HELP };
-
-typedef struct {
-    const char *model;
-    const char *text;
-    const char *pair;
-    const char *out;
-    int layer; /* -1 = every layer */
-    int head;  /* -1 = every head */
-    hs_colormap colormap;
-    int bos;
-    int help;
-} export_options;
-
-/* Parses argv into o. Returns 0, or -1 after printing an error. */
-static int parse_export_options(int argc, char **argv, export_options *o)
-{
-    static const struct option long_options[] = {
-        {"model", required_argument, NULL, OPT_MODEL},
-        {"pair", required_argument, NULL, OPT_PAIR},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"layer", required_argument, NULL, OPT_LAYER},
-        {"head", required_argument, NULL, OPT_HEAD},
-        {"cmap", required_argument, NULL, OPT_CMAP},
-        {"bos", no_argument, NULL, OPT_BOS},
-        {"no-bos", no_argument, NULL, OPT_NO_BOS},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->layer = -1;
-    o->head = -1;
-    o->bos = -1;
-    o->colormap = HS_COLORMAP_VIRIDIS;
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        int index = optind;
-        int c = getopt_long(argc, argv, "-h", long_options, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 1:
-            if (o->text) {
-                hs_cli_usage_fail("export", "export takes one TEXT argument; '%s' is a second one",
-                                  optarg);
-                return -1;
-            }
-            o->text = optarg;
-            break;
-        case 'h':
-        case OPT_HELP:
-            o->help = 1;
-            break;
-        case OPT_MODEL:
-            o->model = optarg;
-            break;
-        case OPT_PAIR:
-            o->pair = optarg;
-            break;
-        case OPT_OUT:
-            o->out = optarg;
-            break;
-        case OPT_LAYER:
-            if (hs_cli_parse_int(optarg, "--layer", &o->layer) != 0)
-                return -1;
-            break;
-        case OPT_HEAD:
-            if (hs_cli_parse_int(optarg, "--head", &o->head) != 0)
-                return -1;
-            break;
-        case OPT_CMAP:
-            if (hs_colormap_from_name(optarg, &o->colormap) != 0) {
-                hs_cli_fail("--cmap: %s", hs_error_message());
-                return -1;
-            }
-            break;
-        case OPT_BOS:
-            o->bos = 1;
-            break;
-        case OPT_NO_BOS:
-            o->bos = 0;
-            break;
-        default: {
-            const char *arg = index < argc ? argv[index] : "?";
-            if (c == ':' || (c == '?' && optopt))
-                hs_cli_usage_fail("export", "option '%s' needs a value", arg);
-            else
-                hs_cli_usage_fail("export", "unknown option '%s'", arg);
-            return -1;
-        }
-        }
-    }
-    return 0;
-}
 
 /* Checks --out before any work: an existing folder, or a missing one whose
  * parent folder exists. Sets *missing when DIR must be created. */
@@ -169,26 +71,28 @@ static int check_out_dir(const char *dir, int *missing)
 
 int hs_cli_export(int argc, char **argv)
 {
-    export_options o;
+    static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_OUT,    HS_OPT_LAYER,
+                                  HS_OPT_HEAD,  HS_OPT_CMAP, HS_OPT_BOS, HS_OPT_NO_BOS, 0};
+    hs_cli_options o;
     hs_cli_text text = {0}, pair = {0};
     hs_model *model = NULL;
     hs_encoding *enc = NULL;
     hs_result *result = NULL;
     int created = 0, missing = 0, status = 1;
 
-    if (parse_export_options(argc, argv, &o) != 0)
+    if (hs_cli_parse_options(argc, argv, allowed, 1, &o) != 0)
         return 1;
     if (o.help) {
         fputs(export_usage, stdout);
         return 0;
     }
-    if (!o.text)
+    if (o.positional_count == 0)
         return hs_cli_usage_fail("export", "export needs a TEXT argument");
     if (!o.out)
         return hs_cli_usage_fail("export", "export needs --out DIR");
     if (check_out_dir(o.out, &missing) != 0)
         return 1;
-    if (hs_cli_read_text(o.text, "TEXT", &text) != 0 ||
+    if (hs_cli_read_text(o.positional[0], "TEXT", &text) != 0 ||
         (o.pair && hs_cli_read_text(o.pair, "--pair", &pair) != 0))
         goto done;
 
