@@ -538,22 +538,6 @@ done:
     return status;
 }
 
-/* Registers a special token of the configs as an added token when the
- * vocabulary has it; returns its id or -1 (-2 on failure). */
-static int32_t add_special(hs_tokenizer *tok, const cJSON *config, const cJSON *map,
-                           const char *name, const char *fallback)
-{
-    const char *content = hs_tok_config_token(config, map, name, fallback);
-    if (!content)
-        return -1;
-    int32_t id = hs_tok_strmap_get(&tok->token_to_id, content, strlen(content));
-    if (id < 0)
-        return -1;
-    if (hs_tok_add_added(tok, content, strlen(content), id, 1, 0, 0, 0) != 0)
-        return -2;
-    return id;
-}
-
 int hs_bpe_gpt2_load(hs_tokenizer *tok, const char *dir)
 {
     char path[4096];
@@ -580,10 +564,10 @@ int hs_bpe_gpt2_load(hs_tokenizer *tok, const char *dir)
     if (hs_tok_read_configs(dir, &config, &map) != 0)
         goto done;
 
-    tok->unk_id = add_special(tok, config, map, "unk_token", "<|endoftext|>");
-    tok->bos_id = add_special(tok, config, map, "bos_token", "<|endoftext|>");
-    tok->eos_id = add_special(tok, config, map, "eos_token", "<|endoftext|>");
-    tok->pad_id = add_special(tok, config, map, "pad_token", NULL);
+    tok->unk_id = hs_tok_add_special(tok, config, map, "unk_token", "<|endoftext|>");
+    tok->bos_id = hs_tok_add_special(tok, config, map, "bos_token", "<|endoftext|>");
+    tok->eos_id = hs_tok_add_special(tok, config, map, "eos_token", "<|endoftext|>");
+    tok->pad_id = hs_tok_add_special(tok, config, map, "pad_token", NULL);
     if (tok->unk_id == -2 || tok->bos_id == -2 || tok->eos_id == -2 || tok->pad_id == -2)
         goto done;
     bpe->unk_id = tok->unk_id;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 
 /* ---- UTF-8 */
 
@@ -229,6 +230,29 @@ int hs_tok_config_bool(const cJSON *config, const char *name, int fallback)
     if (cJSON_IsBool(item))
         return cJSON_IsTrue(item);
     return fallback;
+}
+
+int32_t hs_tok_add_special(hs_tokenizer *tok, const cJSON *config, const cJSON *map,
+                           const char *name, const char *fallback)
+{
+    const char *content = hs_tok_config_token(config, map, name, fallback);
+    if (!content)
+        return -1;
+    int32_t id = hs_tok_strmap_get(&tok->token_to_id, content, strlen(content));
+    if (id < 0)
+        return -1; /* NOTE: the slow BertTokenizer would append it as a new id */
+    if (hs_tok_add_added(tok, content, strlen(content), id, 1, 0, 0, 0) != 0)
+        return -2;
+    return id;
+}
+
+int hs_tok_is_bert_punctuation(int32_t cp)
+{
+    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
+        (cp >= 123 && cp <= 126))
+        return 1;
+    utf8proc_category_t category = utf8proc_category(cp);
+    return category >= UTF8PROC_CATEGORY_PC && category <= UTF8PROC_CATEGORY_PO;
 }
 
 /* ---- vocabulary and added tokens */

@@ -188,6 +188,14 @@ const char *hs_tok_config_token(const struct cJSON *config, const struct cJSON *
                                 const char *name, const char *fallback);
 /* Returns 1/0 for a boolean key of config, or fallback when absent. */
 int hs_tok_config_bool(const struct cJSON *config, const char *name, int fallback);
+/* Registers the special token that config or map names (or fallback) as an
+ * added special token when the vocabulary has it. Returns its id, -1 when it
+ * is unnamed or not in the vocabulary, -2 when memory runs out. */
+int32_t hs_tok_add_special(hs_tokenizer *tok, const struct cJSON *config,
+                           const struct cJSON *map, const char *name, const char *fallback);
+/* Returns 1 for BERT's punctuation, which the tokenizers library shares: the
+ * ASCII symbol ranges and every Unicode P* category. */
+int hs_tok_is_bert_punctuation(int32_t cp);
 
 /* ---- kinds */
 

@@ -150,17 +150,6 @@ static int is_white_space(int32_t cp)
            cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-/* The tokenizers library's punctuation: ASCII punctuation and every P*
- * category. */
-static int is_punctuation(int32_t cp)
-{
-    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
-        (cp >= 123 && cp <= 126))
-        return 1;
-    utf8proc_category_t cat = utf8proc_category(cp);
-    return cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO;
-}
-
 /* Rust's char::is_numeric: general categories Nd, Nl and No. */
 static int is_numeric(int32_t cp)
 {
@@ -531,7 +520,7 @@ static int find_punctuation(const nstr *n, size_t **spans_out)
     }
     for (size_t i = 0; i < n->len;) {
         int size = 1;
-        if (is_punctuation(hs_tok_utf8_decode(n->s + i, n->len - i, &size))) {
+        if (hs_tok_is_bert_punctuation(hs_tok_utf8_decode(n->s + i, n->len - i, &size))) {
             spans[2 * count] = i;
             spans[2 * count + 1] = i + (size_t)size;
             count++;

@@ -89,21 +89,6 @@ done:
     return status;
 }
 
-/* Registers a special token named in the configs if the vocabulary has it. */
-static int32_t add_special(hs_tokenizer *tok, const cJSON *config, const cJSON *map,
-                           const char *name, const char *fallback)
-{
-    const char *content = hs_tok_config_token(config, map, name, fallback);
-    if (!content)
-        return -1;
-    int32_t id = hs_tok_strmap_get(&tok->token_to_id, content, strlen(content));
-    if (id < 0)
-        return -1; /* NOTE: slow BertTokenizer would append it as a new id */
-    if (hs_tok_add_added(tok, content, strlen(content), id, 1, 0, 0, 0) != 0)
-        return -2;
-    return id;
-}
-
 /* Adds the tokens of added_tokens.json ({"token": id}) as non-special added
  * tokens. */
 static int load_added_tokens_json(hs_tokenizer *tok, const char *dir)
@@ -161,11 +146,11 @@ int hs_wordpiece_load(hs_tokenizer *tok, const char *dir)
 
     /* the special tokens are split out of the text before tokenizing, with
      * their exact case, as the slow tokenizer's no-split list does */
-    tok->unk_id = add_special(tok, config, map, "unk_token", "[UNK]");
-    tok->sep_id = add_special(tok, config, map, "sep_token", "[SEP]");
-    tok->pad_id = add_special(tok, config, map, "pad_token", "[PAD]");
-    tok->cls_id = add_special(tok, config, map, "cls_token", "[CLS]");
-    tok->mask_id = add_special(tok, config, map, "mask_token", "[MASK]");
+    tok->unk_id = hs_tok_add_special(tok, config, map, "unk_token", "[UNK]");
+    tok->sep_id = hs_tok_add_special(tok, config, map, "sep_token", "[SEP]");
+    tok->pad_id = hs_tok_add_special(tok, config, map, "pad_token", "[PAD]");
+    tok->cls_id = hs_tok_add_special(tok, config, map, "cls_token", "[CLS]");
+    tok->mask_id = hs_tok_add_special(tok, config, map, "mask_token", "[MASK]");
     if (tok->unk_id == -2 || tok->sep_id == -2 || tok->pad_id == -2 || tok->cls_id == -2 ||
         tok->mask_id == -2)
         goto done;
@@ -221,15 +206,6 @@ static int is_python_space(int32_t cp)
     return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 ||
            cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
            cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
-}
-
-static int is_punctuation(int32_t cp)
-{
-    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
-        (cp >= 123 && cp <= 126))
-        return 1;
-    utf8proc_category_t cat = utf8proc_category(cp);
-    return cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO;
 }
 
 /* The CJK Unified Ideographs blocks BERT treats as single-character words. */
@@ -494,7 +470,7 @@ static int encode_word(const hs_tokenizer *tok, const wp_chars *c, int from, int
     }
     int start = 0;
     for (int k = 0; k <= m; k++) {
-        int punct = k < m && is_punctuation(w[k].cp);
+        int punct = k < m && hs_tok_is_bert_punctuation(w[k].cp);
         if (k < m && !punct)
             continue;
         if (k > start && wordpiece_word(tok, w + start, k - start, segment, list) != 0)
