@@ -47,6 +47,12 @@ def _head_list(labels, tag):
     return ", ".join(heads) if heads else "none"
 
 
+def _argmax(table):
+    """Return (layer, head) of the largest value in a nested list."""
+    best = max((value, layer, head) for layer, row in enumerate(table) for head, value in enumerate(row))
+    return best[1], best[2]
+
+
 def render(result):
     model = result["model"]
     training = result["training"]
@@ -67,9 +73,9 @@ def render(result):
         f"{n_heads} heads) and was trained for {training['train_seconds'] / 60:.0f} minutes "
         "on dictionary text only: definitions and short usage examples. Its predictions "
         "are rough, and its heads show simpler and noisier patterns than a large model. "
-        "For serious analysis of attention, load `bert-base-uncased`, which shows the "
-        "well-documented patterns (previous/next-token heads, [SEP] and punctuation "
-        "heads, syntactic heads) on real text.")
+        "It is a demo for the viewer, not a subject for research: for serious analysis "
+        "of attention, load `bert-base-uncased` (110M parameters, 144 heads, trained on "
+        "books and English Wikipedia), whose heads show real patterns on ordinary text.")
     add("")
 
     add("## Files")
@@ -121,11 +127,15 @@ def render(result):
         "words and lemmas occur in both.")
     add("")
     add("The vocabulary is learned from the training text only by frequency-ranked pair "
-        "merges over `##` continuation pieces. Text is pre-tokenized exactly like Hugging "
-        "Face's uncased `BertTokenizer` (clean control characters, lowercase, strip accents, "
-        "split off punctuation and CJK ideographs), and words are split by greedy "
-        "longest-match-first WordPiece, so any implementation of `BertTokenizer` gives the "
-        f"same token ids as training. {_pct(data['train_unk_rate'])} of training tokens are `[UNK]`.")
+        "merges over `##` continuation pieces. Training and evaluation tokenize with the "
+        "steps of the slow uncased `BertTokenizer` of transformers 4.x: clean control "
+        "characters, split CJK ideographs, lowercase, strip accents, split off punctuation, "
+        "then greedy longest-match-first WordPiece, with `[MASK]` and the other special "
+        "tokens kept whole. An engine that implements `BertTokenizer` therefore gets the "
+        "training token ids from `vocab.txt`. The Python tokenizer was checked on "
+        "hand-written cases in `tools/demo-model/test_demo_model.py`, not against "
+        "transformers itself, which is not installed on the training machine. "
+        f"{_pct(data['train_unk_rate'])} of training tokens are `[UNK]`.")
     add("")
 
     add("## Training")
@@ -134,7 +144,8 @@ def render(result):
         "are chosen, of which 80% become `[MASK]`, 10% a random token and 10% stay unchanged.")
     add(f"- {training['steps']:,} steps of {training['batch_size']} sequences ({training['epochs']:.2f} epochs, "
         f"{data['train_tokens_per_epoch']:,} tokens per epoch), AdamW with peak learning rate "
-        f"{training['peak_lr']}, 6% linear warm-up then linear decay, weight decay 0.01, "
+        f"{training['peak_lr']}, linear warm-up over {_pct(training['warmup_fraction'])} of the steps "
+        "then linear decay to zero, weight decay 0.01, "
         "gradient clipping at 1.0, no dropout.")
     if training["stopped_early"]:
         add(f"- NOTE: training stopped at the `--max-minutes` limit after {training['steps']} of "
@@ -227,6 +238,32 @@ def render(result):
     add(f"- Broad heads: {_head_list(labels, 'broad')}.")
     unlabeled = [k for k, tags in labels.items() if not tags]
     add(f"- No label: {', '.join(unlabeled) if unlabeled else 'none'}.")
+    add("")
+    counts = {tag: sum(tag in tags for tags in labels.values())
+              for tag in ("previous-token", "next-token", "self", "[CLS]", "[SEP]", "punctuation", "broad")}
+    add(f"Of the {n_heads} heads, {counts['broad']} are broad, {counts['previous-token']} previous-token, "
+        f"{counts['next-token']} next-token, {counts['self']} self, {counts['[CLS]']} [CLS], "
+        f"{counts['[SEP]']} [SEP] and {counts['punctuation']} punctuation heads "
+        f"({len(unlabeled)} have no label). The strongest head for each habit, "
+        "whether or not it passes the threshold:")
+    add("")
+    for name, title in (("prev", "previous token"), ("next", "next token"), ("self", "self"),
+                        ("cls", "[CLS]"), ("sep", "[SEP]"), ("punct", "punctuation")):
+        layer, head = _argmax(stats[name])
+        add(f"- {title}: head {layer}.{head}, mean weight {stats[name][layer][head]:.2f}")
+    layer, head = _argmax([[-v for v in row] for row in stats["entropy_norm"]])
+    add(f"- most focused (lowest H/log n): head {layer}.{head}, {stats['entropy_norm'][layer][head]:.2f}")
+    add("")
+    add("Per layer, the mean over its heads:")
+    add("")
+    add("| layer | prev | next | self | [CLS] | [SEP] | punct | H/log n |")
+    add("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for layer in range(model["num_hidden_layers"]):
+        cells = []
+        for name in ("prev", "next", "self", "cls", "sep", "punct", "entropy_norm"):
+            row = stats[name][layer]
+            cells.append(f"{sum(row) / len(row):.2f}")
+        add(f"| {layer} | " + " | ".join(cells) + " |")
     add("")
 
     add("## Re-running the recipe")

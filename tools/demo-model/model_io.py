@@ -27,6 +27,8 @@ def save_pretrained(model, tokenizer, out_dir, model_max_length):
         for name, value in model.state_dict().items()
     }
     safetensors_io.save_file(tensors, os.path.join(out_dir, WEIGHTS_NAME), {"format": "pt"})
+    # config.json leaves out "transformers_version" because transformers did
+    # not write it. transformers accepts the file without that field.
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(model.config.to_hf_dict("float16"), f, indent=2, sort_keys=True)
         f.write("\n")

@@ -44,10 +44,10 @@ def parse_args():
     parser.add_argument("--work", default=DEFAULT_WORK, help="folder for checkpoints and logs (default %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default %(default)s)")
     parser.add_argument("--seed", type=int, default=1234, help="seed for the split, masking, init and order")
-    parser.add_argument("--steps", type=int, default=3200, help="optimizer steps (default %(default)s)")
+    parser.add_argument("--steps", type=int, default=3000, help="optimizer steps (default %(default)s)")
     parser.add_argument("--batch-size", type=int, default=128, help="sequences per step (default %(default)s)")
-    parser.add_argument("--lr", type=float, default=7e-4, help="peak learning rate (default %(default)s)")
-    parser.add_argument("--warmup", type=float, default=0.06, help="warm-up fraction of the steps")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default %(default)s)")
+    parser.add_argument("--warmup", type=float, default=0.1, help="warm-up fraction of the steps")
     parser.add_argument("--vocab-size", type=int, default=8000, help="WordPiece vocabulary size")
     parser.add_argument("--hidden", type=int, default=160, help="hidden size")
     parser.add_argument("--layers", type=int, default=6, help="encoder layers")
@@ -329,6 +329,7 @@ def evaluate_saved(args, data, train_info, prep_seconds, wall_start):
             "seed": args.seed,
             "batch_size": args.batch_size,
             "peak_lr": args.lr,
+            "warmup_fraction": args.warmup,
             "steps": train_info["steps"],
             "planned_steps": train_info["planned_steps"],
             "stopped_early": train_info["stopped_early"],
