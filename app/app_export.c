@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
     hs_app *app;
@@ -24,6 +25,9 @@ typedef struct {
     char *dir;
     int layer, head; /* -1 selects all */
     hs_colormap colormap;
+    float *matrix;   /* a derived view to write instead of heads, or NULL */
+    char title[512];
+    char file_name[64];
 } export_job;
 
 /* Creates the export folder when missing (its parent must exist). */
@@ -35,6 +39,49 @@ static int ensure_folder(const char *dir)
         hs_error_set("cannot create the export folder %s: %s", dir, strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+static void free_job(export_job *job)
+{
+    hs_run_free(job->run);
+    free(job->matrix);
+    free(job->text);
+    free(job->pair);
+    free(job->dir);
+    free(job);
+}
+
+/* Copies the shown view into the job when it is not a plain head: a layer
+ * mean or max, the mean over all heads, rollout, or hidden columns. The file
+ * is named after the view. Returns 0, or -1 when memory runs out. */
+static int take_view(const hs_app *app, export_job *job)
+{
+    const hs_shown *s = &app->shown;
+    static const char *const names[HS_AGGREGATE_COUNT] = {"mean", "max", "all-mean", "rollout"};
+    int plain = app->aggregate == HS_AGGREGATE_NONE && app->head >= 0 && !app->hide_special &&
+                !app->hide_first;
+    if (plain || !s->valid)
+        return 0;
+    size_t bytes = (size_t)s->n * s->n * sizeof(float);
+    job->matrix = malloc(bytes);
+    if (!job->matrix)
+        return -1;
+    memcpy(job->matrix, s->values, bytes);
+    snprintf(job->title, sizeof job->title, "%s%s%s", s->title, s->notice[0] ? " · " : "",
+             s->notice);
+    const char *kind = app->aggregate == HS_AGGREGATE_NONE && app->head >= 0 ? "head"
+                                                                             : names[app->aggregate];
+    int layer_view = app->aggregate == HS_AGGREGATE_NONE || app->aggregate == HS_AGGREGATE_LAYER_MAX;
+    if (layer_view && app->head >= 0 && app->aggregate == HS_AGGREGATE_NONE)
+        snprintf(job->file_name, sizeof job->file_name, "L%02d-H%02d-%s.png", app->layer,
+                 app->head, app->hide_special ? "no-special" : "no-first");
+    else if (layer_view)
+        snprintf(job->file_name, sizeof job->file_name, "L%02d-%s%s.png", app->layer, kind,
+                 app->hide_special ? "-no-special" : app->hide_first ? "-no-first" : "");
+    else
+        snprintf(job->file_name, sizeof job->file_name, "%s%s.png", kind,
+                 app->hide_special ? "-no-special" : app->hide_first ? "-no-first" : "");
     return 0;
 }
 
@@ -52,11 +99,17 @@ static int export_thread(void *data)
     char *message = malloc(1024);
     int files = 0;
     int status = ensure_folder(job->dir);
-    if (status == 0)
+    if (status == 0 && job->matrix) {
+        status = hs_export_matrix(&in, job->matrix, job->title, job->file_name, job->dir, NULL,
+                                  0);
+        files = 1;
+    } else if (status == 0) {
         status = hs_export_all(&in, job->layer, job->head, job->dir, &files);
+    }
     if (message) {
         if (status == 0)
-            snprintf(message, 1024, "exported %d files to %s", files, job->dir);
+            snprintf(message, 1024, "exported %d file%s to %s", files, files == 1 ? "" : "s",
+                     job->dir);
         else
             snprintf(message, 1024, "export failed: %s", hs_error_message());
     }
@@ -69,11 +122,7 @@ static int export_thread(void *data)
     event.user.data2 = (void *)(intptr_t)(status != 0);
     SDL_PushEvent(&event);
 
-    hs_run_free(job->run);
-    free(job->text);
-    free(job->pair);
-    free(job->dir);
-    free(job);
+    free_job(job);
     return 0;
 }
 
@@ -89,6 +138,13 @@ void hs_app_export(hs_app *app, int all)
         app->message_is_error = 0;
         return;
     }
+    if (!all && app->words) {
+        /* NOTE: word-level views are not exported; the exporter labels tokens. */
+        snprintf(app->message, sizeof app->message,
+                 "the word view cannot be exported; press W for the token view first");
+        app->message_is_error = 1;
+        return;
+    }
     export_job *job = calloc(1, sizeof *job);
     char absolute[PATH_MAX];
     const char *dir = app->options.export_dir ? app->options.export_dir : "headscope-export";
@@ -98,28 +154,36 @@ void hs_app_export(hs_app *app, int all)
     job->run = hs_run_retain(app->run);
     job->text = strdup(app->text.text);
     job->pair = app->pair.length ? strdup(app->pair.text) : NULL;
-    job->dir = strdup(realpath(dir, absolute) ? absolute : dir);
+    /* An absolute path for the status line, also when the folder is new. */
+    char cwd[PATH_MAX];
+    if (realpath(dir, absolute))
+        job->dir = strdup(absolute);
+    else if (dir[0] != '/' && getcwd(cwd, sizeof cwd) &&
+             snprintf(absolute, sizeof absolute, "%s/%s", cwd, dir) < (int)sizeof absolute)
+        job->dir = strdup(absolute);
+    else
+        job->dir = strdup(dir);
     job->colormap = app->colormap;
     /* E: the selected head, or every head of the layer when its mean is shown. */
     job->layer = all ? -1 : app->layer;
     job->head = all ? -1 : app->head;
+    if (!all && take_view(app, job) != 0) {
+        free_job(job);
+        return;
+    }
 
     SDL_Thread *thread = SDL_CreateThread(export_thread, "headscope-export", job);
     if (!thread) {
         snprintf(app->message, sizeof app->message, "cannot start the export: %s",
                  SDL_GetError());
         app->message_is_error = 1;
-        hs_run_free(job->run);
-        free(job->text);
-        free(job->pair);
-        free(job->dir);
-        free(job);
+        free_job(job);
         return;
     }
     SDL_DetachThread(thread);
     app->exporting = 1;
     snprintf(app->message, sizeof app->message, "exporting %s to %s…",
-             all ? "every head" : "the selected head", job->dir);
+             all ? "every head" : job->matrix ? job->file_name : "the selected head", job->dir);
     app->message_is_error = 0;
 }
 

@@ -197,6 +197,7 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
         {"word-b", required_argument, NULL, HS_OPT_WORD_B},
         {"top", required_argument, NULL, HS_OPT_TOP},
         {"json", no_argument, NULL, HS_OPT_JSON},
+        {"aggregate", required_argument, NULL, HS_OPT_AGGREGATE},
         {"help", no_argument, NULL, HS_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -289,6 +290,9 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
             break;
         case HS_OPT_JSON:
             o->json = 1;
+            break;
+        case HS_OPT_AGGREGATE:
+            o->aggregate = optarg;
             break;
         case HS_OPT_HELP:
             break;

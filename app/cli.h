@@ -40,6 +40,7 @@ typedef enum {
     HS_OPT_WORD_B,
     HS_OPT_TOP,
     HS_OPT_JSON,
+    HS_OPT_AGGREGATE,
     HS_OPT_HELP,
 } hs_cli_option;
 
@@ -54,6 +55,7 @@ typedef struct {
     const char *b;
     const char *word;
     const char *word_b;
+    const char *aggregate;
     int layer;
     int head;
     int top;

@@ -6,6 +6,7 @@
 
 #include "export.h"
 #include "hs_colormap.h"
+#include "hs_analysis.h"
 #include "hs_error.h"
 
 #include <errno.h>
@@ -18,13 +19,17 @@
 static const char export_usage[] =
     "usage: headscope export [--model MODEL] [--bos | --no-bos] TEXT [--pair TEXT] --out DIR\n"
     "                        [--layer L] [--head H] [--cmap viridis|cividis]\n"
+    "                        [--aggregate layer-mean|layer-max|all-mean|rollout]\n"
     "Runs the model on TEXT and writes one heatmap PNG per attention head into DIR,\n"
     "named L03-H07.png (rows are queries, columns keys), plus atlas.png with every\n"
     "exported head as a thumbnail and index.json listing the tokens and files.\n"
     "Layers and heads are counted from 0. --layer exports only that layer, --head only\n"
     "that head of each layer; both together export one head. --cmap sets the colour\n"
     "map (default viridis; cividis suits red-green colour blindness). DIR is created\n"
-    "when its parent folder exists. TEXT '-' reads standard input. No display needed.\n";
+    "when its parent folder exists. TEXT '-' reads standard input. No display needed.\n"
+    "--aggregate writes aggregated views instead of heads: each layer's mean or max over\n"
+    "its heads (L03-mean.png, L03-max.png; --layer picks one layer), the mean over all\n"
+    "heads (all-mean.png), or attention rollout through every layer (rollout.png).\n";
 
 /* Checks --out before any work: an existing folder, or a missing one whose
  * parent folder exists. Sets *missing when DIR must be created. */
@@ -69,10 +74,70 @@ static int check_out_dir(const char *dir, int *missing)
     return ok ? 0 : -1;
 }
 
+/* Writes the aggregated views that kind names; layer -1 means every layer.
+ * On failure the files this call wrote are removed again. */
+static int export_aggregates(const hs_export_input *in, const char *kind, int layer,
+                             const char *dir, int *count)
+{
+    const hs_result *r = in->result;
+    int n = r->n, status = -1;
+    char (*written)[4096] = calloc((size_t)r->n_layers + 1, sizeof *written);
+    float *matrix = malloc((size_t)n * n * sizeof(float));
+    char title[128], name[64];
+
+    *count = 0;
+    if (!written || !matrix) {
+        hs_error_set("out of memory for %d tokens", n);
+        goto done;
+    }
+    if (strcmp(kind, "all-mean") == 0 || strcmp(kind, "rollout") == 0) {
+        int rollout = strcmp(kind, "rollout") == 0;
+        if (rollout && hs_attn_rollout(r, matrix) != 0)
+            goto done;
+        if (!rollout)
+            hs_attn_all_mean(r, matrix);
+        snprintf(title, sizeof title, rollout ? "attention rollout through %d layers"
+                                              : "mean over all heads of %d layers",
+                 r->n_layers);
+        if (hs_export_matrix(in, matrix, title, rollout ? "rollout.png" : "all-mean.png", dir,
+                             written[0], sizeof written[0]) != 0)
+            goto done;
+        *count = 1;
+        status = 0;
+        goto done;
+    }
+    int max = strcmp(kind, "layer-max") == 0;
+    int digits = r->n_layers > 100 ? 3 : 2;
+    for (int l = 0; l < r->n_layers; l++) {
+        if (layer >= 0 && l != layer)
+            continue;
+        if (max)
+            hs_attn_layer_max(r, l, matrix);
+        else
+            hs_attn_layer_mean(r, l, matrix);
+        snprintf(title, sizeof title, "layer %d \xC2\xB7 %s", l,
+                 max ? "max over heads" : "mean over heads");
+        snprintf(name, sizeof name, "L%0*d-%s.png", digits, l, max ? "max" : "mean");
+        if (hs_export_matrix(in, matrix, title, name, dir, written[*count],
+                             sizeof written[*count]) != 0)
+            goto done;
+        (*count)++;
+    }
+    status = 0;
+done:
+    if (status != 0 && written)
+        for (int i = 0; i < *count; i++)
+            unlink(written[i]);
+    free(written);
+    free(matrix);
+    return status;
+}
+
 int hs_cli_export(int argc, char **argv)
 {
     static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_OUT,    HS_OPT_LAYER,
-                                  HS_OPT_HEAD,  HS_OPT_CMAP, HS_OPT_BOS, HS_OPT_NO_BOS, 0};
+                                  HS_OPT_HEAD,  HS_OPT_CMAP, HS_OPT_BOS,    HS_OPT_NO_BOS,
+                                  HS_OPT_AGGREGATE, 0};
     hs_cli_options o;
     hs_cli_text text = {0}, pair = {0};
     hs_model *model = NULL;
@@ -90,6 +155,11 @@ int hs_cli_export(int argc, char **argv)
         return hs_cli_usage_fail("export", "export needs a TEXT argument");
     if (!o.out)
         return hs_cli_usage_fail("export", "export needs --out DIR");
+    if (o.aggregate && strcmp(o.aggregate, "layer-mean") != 0 &&
+        strcmp(o.aggregate, "layer-max") != 0 && strcmp(o.aggregate, "all-mean") != 0 &&
+        strcmp(o.aggregate, "rollout") != 0)
+        return hs_cli_usage_fail("export", "--aggregate: '%s' is not layer-mean, layer-max, "
+                                 "all-mean or rollout", o.aggregate);
     if (check_out_dir(o.out, &missing) != 0)
         return 1;
     if (hs_cli_read_text(o.positional[0], "TEXT", &text) != 0 ||
@@ -135,6 +205,15 @@ int hs_cli_export(int argc, char **argv)
         .colormap = o.colormap,
     };
     int count = 0;
+    if (o.aggregate) {
+        if (export_aggregates(&input, o.aggregate, o.layer, o.out, &count) != 0) {
+            hs_cli_fail("%s", hs_error_message());
+            goto done;
+        }
+        printf("wrote %d aggregated view%s to %s\n", count, count == 1 ? "" : "s", o.out);
+        status = 0;
+        goto done;
+    }
     if (hs_export_all(&input, o.layer, o.head, o.out, &count) != 0) {
         hs_cli_fail("%s", hs_error_message());
         goto done;

@@ -515,25 +515,23 @@ static int draw_text(image *img, hs_fonts *fonts, const char *utf8, int x, int y
 }
 
 /* Draws one head into a new image. */
-static int draw_head(const exporter *ex, int layer, int head, image *img)
+/* Draws one [n][n] matrix of the input's tokens with its title. */
+static int draw_matrix(const exporter *ex, const char *title, const float *matrix, image *img)
 {
     const hs_export_input *in = ex->in;
-    const hs_result *r = in->result;
     char text[512];
 
     if (image_create(img, ex->width, ex->height) != 0)
         return -1;
 
-    snprintf(text, sizeof text, "%s \xC2\xB7 layer %d \xC2\xB7 head %d", in->model_name, layer,
-             head);
+    snprintf(text, sizeof text, "%s \xC2\xB7 %s", in->model_name, title);
     if (draw_text(img, ex->title_font, text, MARGIN, MARGIN, TEXT_RGB) != 0)
         goto fail;
     format_subtitle(text, sizeof text, ex->n, ex->step);
     if (draw_text(img, ex->text_font, text, MARGIN, ex->subtitle_y, MUTED_RGB) != 0)
         goto fail;
 
-    draw_heatmap(img, ex->map_x, ex->map_y, ex->side, hs_result_head(r, layer, head), ex->n,
-                 in->colormap);
+    draw_heatmap(img, ex->map_x, ex->map_y, ex->side, matrix, ex->n, in->colormap);
     frame_rect(img, ex->map_x, ex->map_y, ex->side, ex->side, FRAME_RGB);
 
     /* Token labels: queries to the left, keys below, every step-th token. */
@@ -561,6 +559,13 @@ fail:
     free(img->rgb);
     img->rgb = NULL;
     return -1;
+}
+
+static int draw_head(const exporter *ex, int layer, int head, image *img)
+{
+    char title[64];
+    snprintf(title, sizeof title, "layer %d \xC2\xB7 head %d", layer, head);
+    return draw_matrix(ex, title, hs_result_head(ex->in->result, layer, head), img);
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -658,6 +663,34 @@ int hs_export_head(const hs_export_input *in, int layer, int head, const char *d
     if (exporter_init(&ex, in) != 0)
         return -1;
     int status = write_head(&ex, layer, head, dir, path, sizeof path);
+    exporter_free(&ex);
+    if (status == 0 && written_path)
+        snprintf(written_path, size, "%s", path);
+    return status;
+}
+
+int hs_export_matrix(const hs_export_input *in, const float *matrix, const char *title,
+                     const char *file_name, const char *dir, char *written_path, size_t size)
+{
+    exporter ex;
+    char path[4096];
+    image img = {0};
+
+    if (check_dir(dir) != 0 || join_path(path, sizeof path, dir, file_name) != 0)
+        return -1;
+    if (exporter_init(&ex, in) != 0)
+        return -1;
+
+    /* The image is sized for head titles; widen it for a longer one. */
+    char full[512];
+    int title_w = 0;
+    snprintf(full, sizeof full, "%s \xC2\xB7 %s", in->model_name, title);
+    if (hs_fonts_measure(ex.title_font, full, &title_w) == 0 && ex.width < 2 * MARGIN + title_w)
+        ex.width = 2 * MARGIN + title_w;
+    int status = draw_matrix(&ex, title, matrix, &img);
+    if (status == 0)
+        status = write_png(path, &img);
+    free(img.rgb);
     exporter_free(&ex);
     if (status == 0 && written_path)
         snprintf(written_path, size, "%s", path);

@@ -45,6 +45,13 @@ void hs_export_head_name(const hs_result *result, int layer, int head, char *out
 int hs_export_head(const hs_export_input *in, int layer, int head, const char *dir,
                    char *written_path, size_t size);
 
+/* Writes one [n][n] matrix over the input's tokens (a layer's mean or max,
+ * the mean over all heads, rollout, or a view with hidden columns) as
+ * file_name in dir, titled "MODEL · title", with the same layout and colours
+ * as a head. Returns 0, or -1 with an error; no file is left on failure. */
+int hs_export_matrix(const hs_export_input *in, const float *matrix, const char *title,
+                     const char *file_name, const char *dir, char *written_path, size_t size);
+
 /* Writes every head of the selection, atlas.png (the selected heads as
  * thumbnails, one row per layer, one column per head) and index.json (model,
  * text, pair, tokens, labels, ids, colour map and every file with its layer
