@@ -78,6 +78,16 @@ run_export "Hi" --out "$work/one" --layer 0 --head 1
 check "--layer 0 --head 1 writes one head" [ "$(count_files "$work/one")" -eq 3 ]
 check "--layer 0 --head 1 writes L00-H01.png" [ -f "$work/one/L00-H01.png" ]
 
+run_export "The bank of the river." --out "$work/max" --aggregate layer-max
+check "--aggregate layer-max exits 0" [ "$rc" -eq 0 ]
+check "--aggregate layer-max writes one image per layer" [ "$(count_files "$work/max")" -eq "$layers" ]
+check "--aggregate layer-max writes L00-max.png" [ -f "$work/max/L00-max.png" ]
+run_export "The bank of the river." --out "$work/rollout" --aggregate rollout
+check "--aggregate rollout writes rollout.png" [ -f "$work/rollout/rollout.png" ]
+run_export "The bank of the river." --out "$work/bad-aggregate" --aggregate median
+check "--aggregate median is rejected" error_contains "'median' is not layer-mean"
+check "--aggregate median creates no folder" [ ! -e "$work/bad-aggregate" ]
+
 # Failures: one line on stderr, exit 1, nothing written.
 run_export "Hi" --out "$work/bad-layer" --layer 999
 check "--layer 999 is rejected with the range" error_contains "layers 0 to $((layers - 1))"
