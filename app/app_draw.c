@@ -772,76 +772,114 @@ static void draw_status(hs_app *app, const hs_layout *l)
     }
 }
 
+/* One row of the help overlay: a heading (key only, desc NULL), a key with
+ * its description, or a line of prose (key NULL). */
+typedef struct {
+    const char *key;
+    const char *desc;
+} help_row;
+
+static const help_row help_rows[] = {
+    {"Keyboard", NULL},
+    {"type", "edit the sentence; the model runs when you pause"},
+    {"Ctrl+A / C / X / V", "select all, copy, cut, paste"},
+    {"Esc", "leave the text field (then arrows select heads)"},
+    {"Enter", "run now; outside a field: back to the text field"},
+    {"← →", "previous / next head (the last column is the layer mean)"},
+    {"↑ ↓", "previous / next layer (Alt+arrows work while typing)"},
+    {"M", "mean of all heads of this layer"},
+    {"A", "aggregate: layer max, mean of all heads, rollout, off"},
+    {"S", "hide special-token columns ([CLS], [SEP], BOS), rows renormalised"},
+    {"F", "hide the first column (the attention sink), rows renormalised"},
+    {"W", "word view: to a word = sum of its pieces, from a word = mean"},
+    {"B", "decoders: run with or without the BOS token"},
+    {"E / Shift+E", "export the shown view / every head as PNG files"},
+    {"Tab", "switch between heatmap, arcs, roles table and compare"},
+    {"PageDown / PageUp", "next / previous lesson (opens compare mode)"},
+    {"C", "switch colour map (viridis / cividis)"},
+    {"0 or Home", "reset zoom"},
+    {"F1 or ?", "show or hide this help"},
+    {"Ctrl+Q", "quit"},
+    {"Mouse", NULL},
+    {"click a thumbnail", "select that head; hovering previews it"},
+    {"click a token", "focus it (strip, heatmap row, or arc label)"},
+    {"wheel on heatmap", "zoom around the pointer; drag to pan"},
+    {"wheel on grid, strip", "scroll"},
+    {"drop a folder", "load that model folder"},
+    {"Reading the views", NULL},
+    {NULL, "Rows are queries (the token that attends), columns are keys (the"},
+    {NULL, "token attended to); each row sums to 1. Decoders (GPT-2, Llama) see"},
+    {NULL, "only earlier tokens, so cells above the diagonal are 0. Layers and"},
+    {NULL, "heads count from 0."},
+    {NULL, "Badges: ← previous  → next  ↺ self  C first/[CLS]  S [SEP]"},
+    {NULL, "· punctuation  ≈ broad (high row entropy)  ⚓ attention sink."},
+    {NULL, "The roles table shows the thresholds and adjusts them."},
+    {"Compare mode", NULL},
+    {NULL, "Sentence A is the top field, B the second; click a token of A to"},
+    {NULL, "pick the word. Each head is scored by 1 − cosine similarity of its"},
+    {NULL, "output for the word in A and in B, the output being the attention-"},
+    {NULL, "weighted sum of value vectors before the output projection:"},
+    {NULL, "0 = the head treats the word the same, higher = differently."},
+    {"Attention sinks", NULL},
+    {NULL, "Many decoder heads put most of their weight on the first token"},
+    {NULL, "(often BOS) whatever the input. Softmax must spend the whole row"},
+    {NULL, "somewhere, and a head with nothing to add parks the weight on a"},
+    {NULL, "token every query can see. This is normal, not a bug: press F to"},
+    {NULL, "rescale each row without the first column, or B to run without BOS."},
+};
+
 static void draw_help(hs_app *app)
 {
-    static const char *const lines[] = {
-        "Keyboard",
-        "  type                 edit the sentence; the model runs when you pause",
-        "  Ctrl+A / C / X / V   select all, copy, cut, paste",
-        "  Esc                  leave the text field (then arrows select heads)",
-        "  Enter                run now; outside a field: back to the text field",
-        "  ← →                  previous / next head (the last column is the layer mean)",
-        "  ↑ ↓                  previous / next layer (Alt+arrows work while typing)",
-        "  M                    mean of all heads of this layer",
-        "  A                    aggregate: layer max, mean of all heads, rollout, off",
-        "  S                    hide special-token columns ([CLS], [SEP], BOS), rows renormalised",
-        "  F                    hide the first column (the attention sink), rows renormalised",
-        "  W                    word view: pieces merged (to a word: sum; from a word: mean)",
-        "  B                    decoders: run with or without the BOS token",
-        "  E / Shift+E          export the shown head / every head as PNG files",
-        "  Tab                  switch between heatmap, arcs, roles table and compare",
-        "  PageDown / PageUp    next / previous lesson (opens compare mode)",
-        "  C                    switch colour map (viridis / cividis)",
-        "  0 or Home            reset zoom",
-        "  F1 or ?              show or hide this help;   Ctrl+Q quit",
-        "",
-        "Mouse",
-        "  click a thumbnail    select that head; hovering previews it",
-        "  click a token        focus it (strip, heatmap row, or arc label)",
-        "  wheel on heatmap     zoom around the pointer; drag to pan",
-        "  wheel on grid/strip  scroll",
-        "  drop a folder        load that model folder",
-        "",
-        "Reading the views",
-        "  Rows are queries (the token that attends), columns are keys (the token",
-        "  attended to); each row sums to 1. Decoders (GPT-2, Llama) see only earlier",
-        "  tokens, so their cells above the diagonal are 0. Layers and heads count from 0.",
-        "  Badges: ← previous  → next  ↺ self  C first/[CLS]  S [SEP]  · punctuation",
-        "  ≈ broad (high row entropy)  ⚓ attention sink; thresholds in the roles table.",
-        "",
-        "Compare mode",
-        "  Sentence A is the top field, B the second; click a token of A to pick the word.",
-        "  Each head is scored by 1 − cosine similarity of its output for the word in A",
-        "  and in B (the attention-weighted sum of value vectors, before the output",
-        "  projection): 0 = the head treats the word the same, higher = differently.",
-        "  Click a ranked head to see where the word attends in both sentences.",
-        "",
-        "Attention sinks",
-        "  Many decoder heads put most of their weight on the first token (often BOS)",
-        "  whatever the input. Softmax must spend the whole row somewhere, and a head with",
-        "  nothing to add parks the weight on a token every query can see. It is normal,",
-        "  not a bug: press F to rescale each row without the first column, or B to run",
-        "  without BOS and see what changes.",
-    };
     hs_renderer *g = app->render;
-    int line = hs_render_line_height(g, HS_FONT_NORMAL);
-    int count = (int)(sizeof lines / sizeof lines[0]);
-    float w = 0;
+    int count = (int)(sizeof help_rows / sizeof help_rows[0]);
+    int line = hs_render_line_height(g, HS_FONT_SMALL) + (int)px(app, 3);
+
+    /* Column widths: keys, then descriptions and prose. */
+    float key_w = 0, text_w = 0;
     for (int i = 0; i < count; i++) {
-        float lw = hs_render_text_width(g, HS_FONT_NORMAL, lines[i]);
-        w = lw > w ? lw : w;
+        const help_row *row = &help_rows[i];
+        if (row->key && row->desc)
+            key_w = fmaxf(key_w, hs_render_text_width(g, HS_FONT_SMALL, row->key));
+        if (row->desc)
+            text_w = fmaxf(text_w, hs_render_text_width(g, HS_FONT_SMALL, row->desc));
     }
-    w += px(app, 40);
-    float h = count * (line + px(app, 2)) + px(app, 40);
+    float gap = px(app, 16), pad = px(app, 20);
+    float column_w = key_w + gap + text_w;
+
+    /* Two columns, split at a heading, when one column would not fit. */
+    float height_one = count * line + 2 * pad;
+    int split = count;
+    if (height_one > app->height - px(app, 20)) {
+        for (int i = count / 2; i < count; i++)
+            if (help_rows[i].key && !help_rows[i].desc) {
+                split = i;
+                break;
+            }
+    }
+    int rows = split < count ? (split > count - split ? split : count - split) : count;
+    int columns = split < count ? 2 : 1;
+    float w = columns * column_w + (columns - 1) * pad * 2 + 2 * pad;
+    float h = rows * line + 2 * pad;
     float x = (app->width - w) / 2.0f, y = (app->height - h) / 2.0f;
+    if (y < 0)
+        y = 0;
     hs_render_rect(g, 0, 0, app->width, app->height, (hs_rgba){0, 0, 0, 0.35f});
     hs_render_rect(g, x, y, w, h, COLOR_PANEL);
     hs_render_outline(g, x, y, w, h, px(app, 2), COLOR_ACCENT);
     for (int i = 0; i < count; i++) {
-        int heading = lines[i][0] && lines[i][0] != ' ';
-        hs_render_text(g, HS_FONT_NORMAL, lines[i], x + px(app, 20),
-                       y + px(app, 20) + i * (line + px(app, 2)),
-                       heading ? COLOR_ACCENT : COLOR_TEXT);
+        const help_row *row = &help_rows[i];
+        int column = i < split ? 0 : 1;
+        int index = i < split ? i : i - split;
+        float cx = x + pad + column * (column_w + 2 * pad);
+        float cy = y + pad + index * line;
+        if (row->key && !row->desc) {
+            hs_render_text(g, HS_FONT_SMALL, row->key, cx, cy, COLOR_ACCENT);
+        } else if (row->key) {
+            hs_render_text(g, HS_FONT_SMALL, row->key, cx + px(app, 8), cy, COLOR_TEXT);
+            hs_render_text(g, HS_FONT_SMALL, row->desc, cx + key_w + gap, cy, COLOR_TEXT);
+        } else {
+            hs_render_text(g, HS_FONT_SMALL, row->desc, cx + px(app, 8), cy, COLOR_TEXT);
+        }
     }
 }
 
