@@ -220,6 +220,18 @@ static int parse_llama(hs_config *c, const cJSON *root, const char *path)
         return -1;
     c->causal = 1;
     c->tie_word_embeddings = read_bool(root, "tie_word_embeddings", 0);
+
+    /* Mistral masks keys more than sliding_window positions back; Qwen2 does
+     * so only when use_sliding_window is true. */
+    int uses_window = strcmp(c->model_type, "mistral") == 0 ||
+                      (strcmp(c->model_type, "qwen2") == 0 &&
+                       read_bool(root, "use_sliding_window", 0));
+    if (uses_window && read_int(root, path, NAMES("sliding_window"), 0, &c->sliding_window))
+        return -1;
+    if (c->sliding_window < 0) {
+        hs_error_set("%s: sliding_window %d must not be negative", path, c->sliding_window);
+        return -1;
+    }
     c->qkv_bias = strcmp(c->model_type, "qwen2") == 0 || read_bool(root, "attention_bias", 0);
     return parse_activation(act ? act : "silu", path, "hidden_act", &c->activation);
 }

@@ -224,11 +224,12 @@ typedef struct {
     float *scores; /* [h][n][n] */
     int n;
     int causal;
+    int window;    /* keys a query sees, itself included (Mistral); 0 for all */
 } softmax_job;
 
-/* In-place softmax of rows [begin, end) of scores viewed as [h * n][n]; with
+/* In-place softmax of rows [begin, end) of scores viewed as [h * n][n]. With
  * causal set, row i of a head covers keys 0..i and the cells after it are
- * exactly 0. */
+ * exactly 0; a sliding window also zeroes the keys before i - window + 1. */
 HS_VECTOR_CLONES
 static void softmax_range(void *context, size_t begin, size_t end)
 {
@@ -236,8 +237,12 @@ static void softmax_range(void *context, size_t begin, size_t end)
     int n = job->n, causal = job->causal;
     for (size_t r = begin; r < end; r++) {
         int i = (int)(r % (size_t)n);
-        float *row = job->scores + r * (size_t)n;
-        int width = causal ? i + 1 : n;
+        float *all = job->scores + r * (size_t)n;
+        int first = job->window > 0 && i - job->window + 1 > 0 ? i - job->window + 1 : 0;
+        for (int j = 0; j < first; j++)
+            all[j] = 0.0f;
+        float *row = all + first;
+        int width = (causal ? i + 1 : n) - first;
         float max = row[0];
         for (int j = 1; j < width; j++)
             max = row[j] > max ? row[j] : max;
@@ -258,14 +263,14 @@ static void softmax_range(void *context, size_t begin, size_t end)
         float inv = 1.0f / sum;
         for (int j = 0; j < width; j++)
             row[j] *= inv;
-        for (int j = width; j < n; j++)
-            row[j] = 0.0f;
+        for (int j = first + width; j < n; j++)
+            all[j] = 0.0f;
     }
 }
 
-static void softmax_heads(float *scores, int heads, int n, int causal)
+static void softmax_heads(float *scores, int heads, int n, int causal, int window)
 {
-    softmax_job job = {scores, n, causal};
+    softmax_job job = {scores, n, causal, window};
     hs_parallel_range((size_t)heads * n, ROWS_PER_THREAD, softmax_range, &job);
 }
 
@@ -346,7 +351,7 @@ static void attention(const hs_config *c, int layer_index, const workspace *ws, 
     }
 
     /* softmax of every row of every head */
-    softmax_heads(probs, c->n_heads, n, c->causal);
+    softmax_heads(probs, c->n_heads, n, c->causal, c->sliding_window);
 
     /* context: context[:, h*k .. h*k+k] = probs[h] v_g */
     for (int h = 0; h < c->n_heads; h++) {

@@ -61,6 +61,7 @@ typedef struct {
     float rope_low_freq_factor;
     float rope_high_freq_factor;
     int rope_original_max_positions;
+    int sliding_window;      /* Mistral: keys further back than this are masked; 0 = none */
     int bos_token_id;        /* -1 when absent */
     int eos_token_id;
 } hs_config;

@@ -1176,6 +1176,48 @@ static void llama_untied_needs_head(void **state)
     assert_contains(message, "missing tensor 'lm_head.weight'");
 }
 
+/* Mistral's sliding window: each query sees itself and the window - 1
+ * keys before it, and every other cell is exactly 0. */
+static void mistral_sliding_window(void **state)
+{
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-mistral-window");
+    tensor_set *set = calloc(1, sizeof *set);
+    assert_non_null(set);
+    llama_tensors(set, 1, 0);
+    set_write(set, dir);
+    set_free(set);
+    free(set);
+    cJSON *config = llama_config(1, 1);
+    cJSON_ReplaceItemInObject(config, "model_type", cJSON_CreateString("mistral"));
+    cJSON_AddNumberToObject(config, "sliding_window", 2);
+    write_json(dir, "config.json", config);
+
+    hs_model *model = load_valid(dir);
+    assert_int_equal(hs_model_config(model)->sliding_window, 2);
+    const int32_t ids[] = {3, 1, 4, 1, 5};
+    hs_result *result = hs_forward(model, ids, NULL, 5);
+    assert_non_null(result);
+    for (int h = 0; h < H; h++) {
+        const float *a = hs_result_head(result, 0, h);
+        for (int i = 0; i < 5; i++) {
+            double sum = 0;
+            for (int j = 0; j < 5; j++) {
+                float value = a[i * 5 + j];
+                int visible = j <= i && j >= i - 1;
+                if (!visible)
+                    assert_true(value == 0.0f);
+                else
+                    assert_true(value > 0.0f);
+                sum += value;
+            }
+            assert_true(sum > 1.0 - 1e-6 && sum < 1.0 + 1e-6);
+        }
+    }
+    hs_result_free(result);
+    hs_model_free(model);
+}
+
 static void llama_tied_without_head(void **state)
 {
     char dir[PATH_CAPACITY];
@@ -1646,6 +1688,7 @@ int main(void)
         cmocka_unit_test(bert_extra_tensors_ignored),
         cmocka_unit_test(gpt2_prefix_and_buffers),
         cmocka_unit_test(llama_untied_needs_head),
+        cmocka_unit_test(mistral_sliding_window),
         cmocka_unit_test(llama_tied_without_head),
         cmocka_unit_test(bert_f16_weights),
         cmocka_unit_test(bert_bf16_weights),
