@@ -42,7 +42,9 @@ static const char app_usage[] =
     "head as PNG files into --export-dir (default ./headscope-export, created when\n"
     "missing). --view compare compares --word (default: the first shared word) in\n"
     "--text and --pair; --lesson N opens lesson N of assets/lessons.txt. --timing\n"
-    "prints each frame's draw time and the time from a keystroke to its picture.\n";
+    "prints each frame's draw time and the time from a keystroke to its picture.\n"
+    "HEADSCOPE_SHADER_DIR, when set, names a folder to read the GLSL shaders from\n"
+    "instead of the built-in copies.\n";
 
 /* ---- options ----------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include "render.h"
 
 #include "hs_error.h"
+#include "hs_io.h"
 #include "shaders.h"
 
 #include <cglm/cglm.h>
@@ -90,19 +91,41 @@ static GLuint compile_shader(GLenum type, const char *source, const char *name)
     return shader;
 }
 
+/* Returns the source of a shader: from the folder HEADSCOPE_SHADER_DIR names
+ * when set (for editing shaders without rebuilding), else the built-in copy.
+ * *owned receives a copy to free, or NULL. */
+static const char *shader_source(const char *name, const char *builtin, char **owned)
+{
+    const char *dir = getenv("HEADSCOPE_SHADER_DIR");
+    *owned = NULL;
+    if (!dir || !*dir)
+        return builtin;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *owned = hs_read_file(path, NULL);
+    return *owned;
+}
+
 /* Compiles and links a program; returns 0 with the driver's log on failure. */
-static GLuint link_program(const char *vertex_source, const char *fragment_source,
+static GLuint link_program(const char *vertex_builtin, const char *fragment_builtin,
                            const char *name)
 {
     char vertex_name[64], fragment_name[64];
+    char *vertex_owned, *fragment_owned;
     snprintf(vertex_name, sizeof vertex_name, "%s.vert", name);
     snprintf(fragment_name, sizeof fragment_name, "%s.frag", name);
-    GLuint vs = compile_shader(GL_VERTEX_SHADER, vertex_source, vertex_name);
-    if (!vs)
-        return 0;
-    GLuint fs = compile_shader(GL_FRAGMENT_SHADER, fragment_source, fragment_name);
-    if (!fs) {
-        glDeleteShader(vs);
+    const char *vertex_source = shader_source(vertex_name, vertex_builtin, &vertex_owned);
+    const char *fragment_source = shader_source(fragment_name, fragment_builtin, &fragment_owned);
+    GLuint vs = 0, fs = 0;
+    if (vertex_source && fragment_source) {
+        vs = compile_shader(GL_VERTEX_SHADER, vertex_source, vertex_name);
+        fs = vs ? compile_shader(GL_FRAGMENT_SHADER, fragment_source, fragment_name) : 0;
+    }
+    free(vertex_owned);
+    free(fragment_owned);
+    if (!vs || !fs) {
+        if (vs)
+            glDeleteShader(vs);
         return 0;
     }
     GLuint program = glCreateProgram();

@@ -250,6 +250,34 @@ static void layer_out_of_range_fails(void **state)
     free(log);
 }
 
+static void broken_shader_exits_with_log(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-shader");
+    char command[8192], path[4200];
+
+    /* The shipped shaders, with quad.frag broken. */
+    snprintf(command, sizeof command,
+             "cp '%s'/shaders/*.vert '%s'/shaders/*.frag '%s'/ && "
+             "printf '#version 330 core\nout vec4 c;\nvoid main() { c = undefined_name; }\n' "
+             "> '%s/quad.frag'",
+             HS_SOURCE_DIR, HS_SOURCE_DIR, dir, dir);
+    assert_int_equal(run(command), 0);
+    snprintf(command, sizeof command,
+             "cd '%s' && HEADSCOPE_SHADER_DIR='%s' timeout 60 sh '%s/tests/with_xvfb.sh' '%s' "
+             "--model '%s' --screenshot s.png > app.log 2>&1",
+             dir, dir, HS_SOURCE_DIR, HS_HEADSCOPE, test_model());
+    assert_int_equal(run(command), 1);
+    snprintf(path, sizeof path, "%s/app.log", dir);
+    char *log = hs_test_read_file(path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "quad.frag failed to compile"));
+    assert_non_null(strstr(log, "undefined_name"));
+    free(log);
+    snprintf(path, sizeof path, "%s/s.png", dir);
+    assert_null(hs_test_read_file(path, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +285,7 @@ int main(void)
         cmocka_unit_test(arcs_view_draws_arcs),
         cmocka_unit_test(missing_model_fails_cleanly),
         cmocka_unit_test(layer_out_of_range_fails),
+        cmocka_unit_test(broken_shader_exits_with_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
