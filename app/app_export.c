@@ -70,18 +70,23 @@ static int take_view(const hs_app *app, export_job *job)
     memcpy(job->matrix, s->values, bytes);
     snprintf(job->title, sizeof job->title, "%s%s%s", s->title, s->notice[0] ? " · " : "",
              s->notice);
-    const char *kind = app->aggregate == HS_AGGREGATE_NONE && app->head >= 0 ? "head"
-                                                                             : names[app->aggregate];
-    int layer_view = app->aggregate == HS_AGGREGATE_NONE || app->aggregate == HS_AGGREGATE_LAYER_MAX;
-    if (layer_view && app->head >= 0 && app->aggregate == HS_AGGREGATE_NONE)
-        snprintf(job->file_name, sizeof job->file_name, "L%02d-H%02d-%s.png", app->layer,
-                 app->head, app->hide_special ? "no-special" : "no-first");
-    else if (layer_view)
-        snprintf(job->file_name, sizeof job->file_name, "L%02d-%s%s.png", app->layer, kind,
-                 app->hide_special ? "-no-special" : app->hide_first ? "-no-first" : "");
+    /* File names: L03-H07-no-special.png, L03-mean.png, L03-max.png,
+     * all-mean.png, rollout.png, with -no-special or -no-first for hidden
+     * columns. */
+    const char *hidden = "";
+    if (app->hide_special)
+        hidden = "-no-special";
+    else if (app->hide_first)
+        hidden = "-no-first";
+    if (app->aggregate == HS_AGGREGATE_NONE && app->head >= 0)
+        snprintf(job->file_name, sizeof job->file_name, "L%02d-H%02d%s.png", app->layer,
+                 app->head, hidden);
+    else if (app->aggregate == HS_AGGREGATE_NONE || app->aggregate == HS_AGGREGATE_LAYER_MAX)
+        snprintf(job->file_name, sizeof job->file_name, "L%02d-%s%s.png", app->layer,
+                 names[app->aggregate], hidden);
     else
-        snprintf(job->file_name, sizeof job->file_name, "%s%s.png", kind,
-                 app->hide_special ? "-no-special" : app->hide_first ? "-no-first" : "");
+        snprintf(job->file_name, sizeof job->file_name, "%s%s.png", names[app->aggregate],
+                 hidden);
     return 0;
 }
 
@@ -182,8 +187,12 @@ void hs_app_export(hs_app *app, int all)
     }
     SDL_DetachThread(thread);
     app->exporting = 1;
-    snprintf(app->message, sizeof app->message, "exporting %s to %s…",
-             all ? "every head" : job->matrix ? job->file_name : "the selected head", job->dir);
+    const char *what = "the selected head";
+    if (all)
+        what = "every head";
+    else if (job->matrix)
+        what = job->file_name;
+    snprintf(app->message, sizeof app->message, "exporting %s to %s…", what, job->dir);
     app->message_is_error = 0;
 }
 

@@ -99,8 +99,8 @@ void hs_app_draw_badges(hs_app *app, int layer, int head, float x, float y, floa
     if (!badges[0])
         return;
     if (size < px(app, 40)) {
-        /* Too small for glyphs: a corner mark says the head has a role; the
-         * roles table and larger thumbnails name it. */
+        /* Too small for glyphs: a corner mark shows that the head has a role,
+         * and the roles table and larger thumbnails name it. */
         hs_render_rect(app->render, x, y + size - px(app, 5), px(app, 5), px(app, 5),
                        (hs_rgba){1.0f, 1.0f, 1.0f, 0.85f});
         return;

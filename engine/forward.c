@@ -224,7 +224,7 @@ typedef struct {
     float *scores; /* [h][n][n] */
     int n;
     int causal;
-    int window;    /* keys a query sees, itself included (Mistral); 0 for all */
+    int window;    /* keys visible to a query, itself included (Mistral); 0 for all */
 } softmax_job;
 
 /* In-place softmax of rows [begin, end) of scores viewed as [h * n][n]. With
