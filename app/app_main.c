@@ -1046,7 +1046,13 @@ static void shutdown_app(hs_app *app)
     while (app->exporting && SDL_WaitEvent(&event))
         if (event.type == app->worker_event && event.user.code == HS_APP_EXPORT_DONE)
             hs_app_export_done(app, event.user.data1, (int)(intptr_t)event.user.data2);
-    hs_worker_destroy(app->worker);
+    if (hs_worker_stop(app->worker, 2000) != 0) {
+        /* A model load or forward pass is still running: exit without it. */
+        fprintf(stderr, "headscope: the worker was still busy; exiting without waiting\n");
+        app->worker = NULL;
+        return;
+    }
+    app->worker = NULL;
     if (app->worker_event)
         drop_pending_events(app);
     free_textures(app);

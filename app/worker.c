@@ -27,6 +27,8 @@ struct hs_worker {
         int bos;
     } runs[HS_WORKER_SLOTS];
 
+    int finished; /* the thread has left its loop; protected by lock */
+
     /* Owned by the thread. */
     hs_model *model;
     Uint32 last_progress;
@@ -148,6 +150,8 @@ static int thread_main(void *data)
             SDL_CondWait(w->wake, w->lock);
         }
     }
+    w->finished = 1;
+    SDL_CondBroadcast(w->wake);
     SDL_UnlockMutex(w->lock);
     return 0;
 }
@@ -170,6 +174,36 @@ hs_worker *hs_worker_create(Uint32 event_type)
     return w;
 }
 
+int hs_worker_stop(hs_worker *w, Uint32 timeout_ms)
+{
+    if (!w)
+        return 0;
+    if (w->thread) {
+        Uint32 deadline = SDL_GetTicks() + timeout_ms;
+        SDL_LockMutex(w->lock);
+        w->quit = 1;
+        SDL_CondBroadcast(w->wake);
+        while (!w->finished) {
+            Sint32 left = (Sint32)(deadline - SDL_GetTicks());
+            if (left <= 0)
+                break;
+            SDL_CondWaitTimeout(w->wake, w->lock, (Uint32)left);
+        }
+        int finished = w->finished;
+        SDL_UnlockMutex(w->lock);
+        if (!finished) {
+            /* The job goes on; the thread and what it uses are left to the
+             * process exit rather than freed under it. */
+            SDL_DetachThread(w->thread);
+            return -1;
+        }
+        SDL_WaitThread(w->thread, NULL);
+        w->thread = NULL;
+    }
+    hs_worker_destroy(w);
+    return 0;
+}
+
 void hs_worker_destroy(hs_worker *w)
 {
     if (!w)
@@ -177,7 +211,7 @@ void hs_worker_destroy(hs_worker *w)
     if (w->thread) {
         SDL_LockMutex(w->lock);
         w->quit = 1;
-        SDL_CondSignal(w->wake);
+        SDL_CondBroadcast(w->wake);
         SDL_UnlockMutex(w->lock);
         SDL_WaitThread(w->thread, NULL);
     }

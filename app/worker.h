@@ -58,6 +58,11 @@ hs_worker *hs_worker_create(Uint32 event_type);
 /* Stops the thread after its current job and frees the model. */
 void hs_worker_destroy(hs_worker *worker);
 
+/* Stops the thread like hs_worker_destroy(), but waits at most timeout_ms
+ * for a running job. Returns 0 when the worker is freed, or -1 when the job
+ * still runs: the thread is then detached and left to the process exit. */
+int hs_worker_stop(hs_worker *worker, Uint32 timeout_ms);
+
 /* Loads a model in the background. On failure the previous model stays. */
 void hs_worker_load(hs_worker *worker, const char *name_or_path);
 

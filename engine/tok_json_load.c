@@ -542,6 +542,11 @@ static int read_added_tokens(hs_tokenizer *tok, const cJSON *added)
             hs_error_set("tokenizer.json: an added token has no content or id");
             return -1;
         }
+        if (id->valuedouble < 0 || id->valuedouble > INT32_MAX) {
+            hs_error_set("tokenizer.json: added token '%s' has id %g, out of range", content,
+                         id->valuedouble);
+            return -1;
+        }
         int32_t value = (int32_t)id->valuedouble;
         size_t len = strlen(content);
         /* NOTE: added tokens are matched in the raw text even when marked

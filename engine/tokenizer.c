@@ -257,10 +257,19 @@ int hs_tok_is_bert_punctuation(int32_t cp)
 
 /* ---- vocabulary and added tokens */
 
+/* Largest token id accepted. Real vocabularies stop near 256,000 entries;
+ * the limit keeps a corrupt id from sizing the id table to gigabytes. */
+#define MAX_TOKEN_ID 16777215
+
 int hs_tok_vocab_set(hs_tokenizer *tok, int32_t id, const char *token, size_t len)
 {
     if (id < 0) {
         hs_error_set("tokenizer: negative id %d for token '%.*s'", (int)id, (int)len, token);
+        return -1;
+    }
+    if (id > MAX_TOKEN_ID) {
+        hs_error_set("tokenizer: token '%.*s' has id %d, above the largest supported id %d",
+                     (int)(len > 64 ? 64 : len), token, (int)id, MAX_TOKEN_ID);
         return -1;
     }
     if (id >= tok->vocab_size) {
