@@ -304,6 +304,11 @@ static void apply_run(hs_app *app, hs_run *run)
         app->message_is_error = 1;
         fprintf(stderr, "headscope: %s\n", run->error);
         hs_run_free(run);
+        if (app->options.screenshot) {
+            /* No picture will come for this input. */
+            app->exit_status = 1;
+            app->quit = 1;
+        }
         app->dirty = 1;
         return;
     }

@@ -250,6 +250,32 @@ static void layer_out_of_range_fails(void **state)
     free(log);
 }
 
+/* A model whose tokenizer does not load still opens, but a screenshot run
+ * gets no picture and exits 1 with the tokenizer's error. */
+static void broken_tokenizer_fails_screenshot(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-tokenizer");
+    char command[8192], path[4200];
+    snprintf(command, sizeof command,
+             "mkdir '%s/model' && cp '%s/config.json' '%s/model.safetensors' '%s/model/' && "
+             "printf '{\"model\": ' > '%s/model/tokenizer.json'",
+             dir, test_model(), test_model(), dir, dir);
+    assert_int_equal(run(command), 0);
+    snprintf(command, sizeof command,
+             "cd '%s' && timeout 60 sh '%s/tests/with_xvfb.sh' '%s' --model '%s/model' "
+             "--screenshot s.png > app.log 2>&1",
+             dir, HS_SOURCE_DIR, HS_HEADSCOPE, dir);
+    assert_int_equal(run(command), 1);
+    snprintf(path, sizeof path, "%s/app.log", dir);
+    char *log = hs_test_read_file(path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "tokenizer.json"));
+    free(log);
+    snprintf(path, sizeof path, "%s/s.png", dir);
+    assert_null(hs_test_read_file(path, NULL));
+}
+
 static void broken_shader_exits_with_log(void **state)
 {
     REQUIRE_XVFB();
@@ -286,6 +312,7 @@ int main(void)
         cmocka_unit_test(missing_model_fails_cleanly),
         cmocka_unit_test(layer_out_of_range_fails),
         cmocka_unit_test(broken_shader_exits_with_log),
+        cmocka_unit_test(broken_tokenizer_fails_screenshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
