@@ -990,14 +990,41 @@ static int create_window(hs_app *app)
     return app->render ? 0 : -1;
 }
 
-static void init_state(hs_app *app)
+/* Reads --text and --pair: '-' is standard input, and invalid UTF-8 is an
+ * error as in the subcommands. Returns 0, or -1 after printing the error. */
+static int read_start_texts(hs_app *app)
+{
+    hs_app_options *o = &app->options;
+    hs_cli_text text = {0}, pair = {0};
+    if (hs_cli_read_text(o->text, "--text", &text) != 0)
+        return -1;
+    if (o->pair && hs_cli_read_text(o->pair, "--pair", &pair) != 0) {
+        free(text.data);
+        return -1;
+    }
+    if (strlen(text.data) != text.length || (o->pair && strlen(pair.data) != pair.length)) {
+        hs_cli_fail("--text: the app's text field cannot hold NUL bytes");
+        free(text.data);
+        free(pair.data);
+        return -1;
+    }
+    hs_textfield_set(&app->text, text.data);
+    if (o->pair)
+        hs_textfield_set(&app->pair, pair.data);
+    free(text.data);
+    free(pair.data);
+    return 0;
+}
+
+/* Sets the starting state from the options. Returns 0, or -1 after printing
+ * an error about --text or --pair. */
+static int init_state(hs_app *app)
 {
     hs_app_options *o = &app->options;
     hs_textfield_init(&app->text, MAX_TEXT_BYTES);
     hs_textfield_init(&app->pair, MAX_TEXT_BYTES);
-    hs_textfield_set(&app->text, o->text);
-    if (o->pair)
-        hs_textfield_set(&app->pair, o->pair);
+    if (read_start_texts(app) != 0)
+        return -1;
     app->layer = o->layer;
     app->head = o->head;
     app->view = o->view;
@@ -1027,6 +1054,7 @@ static void init_state(hs_app *app)
     app->thresholds = hs_role_thresholds_default();
     app->preview_layer = -1;
     app->dirty = 1;
+    return 0;
 }
 
 /* Frees what worker and export events still in the queue carry. */
@@ -1107,11 +1135,15 @@ int hs_app_main(int argc, char **argv)
         fputs(app_usage, stdout);
         return 0;
     }
+    if (init_state(app) != 0) {
+        hs_textfield_free(&app->text);
+        hs_textfield_free(&app->pair);
+        return 1;
+    }
 
     SDL_SetHint(SDL_HINT_IME_SHOW_UI, "1");
     if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
         return hs_cli_fail("cannot start SDL video (is a display available?): %s", SDL_GetError());
-    init_state(app);
     app->worker_event = SDL_RegisterEvents(1);
     if (create_window(app) != 0 || !(app->worker = hs_worker_create(app->worker_event))) {
         hs_cli_fail("%s", hs_error_message());

@@ -64,9 +64,16 @@ static char *read_stream(FILE *stream, size_t *length)
 
 int hs_cli_read_text(const char *arg, const char *what, hs_cli_text *out)
 {
+    static int stdin_used; /* standard input can be read only once per process */
     out->data = NULL;
     out->length = 0;
     if (strcmp(arg, "-") == 0) {
+        if (stdin_used) {
+            hs_cli_fail("%s: standard input was already read for another text; only one "
+                        "text can be '-'", what);
+            return -1;
+        }
+        stdin_used = 1;
         out->data = read_stream(stdin, &out->length);
         if (!out->data)
         {
@@ -158,6 +165,11 @@ hs_encoding *hs_cli_encode(const hs_model *model, const hs_cli_text *text,
     const hs_tokenizer *tok = hs_model_tokenizer(model);
     if (!tok) {
         hs_cli_fail("%s", hs_model_tokenizer_error(model));
+        return NULL;
+    }
+    if (pair && hs_model_config(model)->arch != HS_ARCH_BERT) {
+        hs_cli_fail("--pair: sentence pairs are for BERT models; %s is a %s model",
+                    hs_model_name(model), hs_model_config(model)->model_type);
         return NULL;
     }
     hs_encode_options options = {.add_special_tokens = 1, .bos = bos};

@@ -24,7 +24,7 @@
 
 static const char compare_usage[] =
     "usage: headscope compare [--model MODEL] --a TEXT --b TEXT [--word WORD]\n"
-    "                         [--word-b WORD] [--top K] [--json]\n"
+    "                         [--word-b WORD] [--top K] [--json] [--bos | --no-bos]\n"
     "Compares how the model reads one word in two sentences. Each head gets a score:\n"
     "1 minus the cosine similarity of the head's output for the word in sentence A and\n"
     "in sentence B (the output is the attention-weighted sum of value vectors, before\n"
@@ -40,7 +40,7 @@ static const char compare_usage[] =
     "are counted from 0; hidden layer 0 is the embeddings.\n";
 
 static const char roles_usage[] =
-    "usage: headscope roles [--model MODEL] TEXT [--pair TEXT] [--json]\n"
+    "usage: headscope roles [--model MODEL] [--bos | --no-bos] TEXT [--pair TEXT] [--json]\n"
     "Runs the model on TEXT and prints every head's attention statistics and role\n"
     "labels. Each statistic is a mean over query rows (tokens):\n"
     "  prev, next, self  attention to the previous, next and same token\n"
@@ -132,11 +132,11 @@ static void analysed_free(analysed *in)
 /* Reads, encodes and runs one input (with an optional pair text) and groups
  * its words. Returns 0, or -1 after printing an error. */
 static int analyse(const hs_model *model, const char *arg, const char *what,
-                   const hs_cli_text *pair, analysed *out)
+                   const hs_cli_text *pair, int bos, analysed *out)
 {
     if (hs_cli_read_text(arg, what, &out->text) != 0)
         return -1;
-    out->enc = hs_cli_encode(model, &out->text, pair, -1);
+    out->enc = hs_cli_encode(model, &out->text, pair, bos);
     if (!out->enc)
         return -1;
     out->result = hs_forward(model, out->enc->ids, out->enc->type_ids, out->enc->n);
@@ -331,6 +331,15 @@ static int print_compare_text(const compare_report *c)
     return 0;
 }
 
+/* Returns how many heads to list: --top K, all for 0, the default when not
+ * given, never more than there are. */
+static int shown_heads(int top, int count)
+{
+    if (top < 0)
+        top = COMPARE_DEFAULT_TOP;
+    return top == 0 || top > count ? count : top;
+}
+
 /* Finds word in one side, printing the error that names the word and the
  * sentence when it is absent. Returns the token position or -1. */
 static int find_word(const analysed *in, const char *word, const char *name)
@@ -345,8 +354,9 @@ static int find_word(const analysed *in, const char *word, const char *name)
 
 int hs_cli_compare(int argc, char **argv)
 {
-    static const int allowed[] = {HS_OPT_MODEL,  HS_OPT_A,   HS_OPT_B,    HS_OPT_WORD,
-                                  HS_OPT_WORD_B, HS_OPT_TOP, HS_OPT_JSON, 0};
+    static const int allowed[] = {HS_OPT_MODEL, HS_OPT_A,   HS_OPT_B,    HS_OPT_WORD,
+                                  HS_OPT_WORD_B, HS_OPT_TOP, HS_OPT_JSON, HS_OPT_BOS,
+                                  HS_OPT_NO_BOS, 0};
     hs_cli_options o;
     hs_model *model = NULL;
     analysed a = {0}, b = {0};
@@ -368,7 +378,8 @@ int hs_cli_compare(int argc, char **argv)
     model = hs_cli_load_model(o.model);
     if (!model)
         goto done;
-    if (analyse(model, o.a, "--a", NULL, &a) != 0 || analyse(model, o.b, "--b", NULL, &b) != 0)
+    if (analyse(model, o.a, "--a", NULL, o.bos, &a) != 0 ||
+        analyse(model, o.b, "--b", NULL, o.bos, &b) != 0)
         goto done;
 
     /* The word: as given, or the first one both sentences share. A decoder
@@ -427,9 +438,7 @@ int hs_cli_compare(int argc, char **argv)
         .pos_a = pos_a,
         .pos_b = pos_b,
         .causal = causal,
-        .shown_heads = o.top == 0 || o.top > count ? count
-                       : o.top < 0                  ? COMPARE_DEFAULT_TOP
-                                                    : o.top,
+        .shown_heads = shown_heads(o.top, count),
         .heads = heads,
         .hidden = hidden,
     };
@@ -539,7 +548,8 @@ static void print_roles_text(const hs_model *model, const analysed *in, const hs
 
 int hs_cli_roles(int argc, char **argv)
 {
-    static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_JSON, 0};
+    static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_JSON, HS_OPT_BOS,
+                                  HS_OPT_NO_BOS, 0};
     hs_cli_options o;
     hs_model *model = NULL;
     hs_cli_text pair = {0};
@@ -561,7 +571,7 @@ int hs_cli_roles(int argc, char **argv)
     model = hs_cli_load_model(o.model);
     if (!model)
         goto done;
-    if (analyse(model, o.positional[0], "TEXT", o.pair ? &pair : NULL, &in) != 0)
+    if (analyse(model, o.positional[0], "TEXT", o.pair ? &pair : NULL, o.bos, &in) != 0)
         goto done;
 
     int count = in.result->n_layers * in.result->n_heads;

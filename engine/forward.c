@@ -593,6 +593,26 @@ hs_result *hs_forward(const hs_model *m, const int32_t *ids, const int32_t *type
         rms_norm(last, last, n, d, m->weights.final_norm_w, c->norm_eps);
 
     free(ws.memory);
+
+    /* NaN or infinity in the weights spreads through every later layer and
+     * would be drawn as plausible colours; report where it first appears. */
+    for (int l = 0; l <= L; l++) {
+        const float *state = r->hidden + (size_t)l * n * d;
+        for (size_t i = 0; i < (size_t)n * d; i++) {
+            if (isfinite(state[i]))
+                continue;
+            if (l == 0)
+                hs_error_set("%s: the embeddings give non-finite values (NaN or infinity); "
+                             "the weights may be corrupt",
+                             hs_model_name(m));
+            else
+                hs_error_set("%s: layer %d gives non-finite values (NaN or infinity); the "
+                             "weights may be corrupt",
+                             hs_model_name(m), l - 1);
+            hs_result_free(r);
+            return NULL;
+        }
+    }
     r->seconds = now_seconds() - start;
     return r;
 }

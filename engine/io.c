@@ -75,10 +75,20 @@ int hs_atomic_open(hs_atomic_file *out, const char *path)
     size_t temp_size = strlen(path) + 16;
     int fd = -1;
 
+    struct stat st;
     if (!dir)
         goto fail;
     if (!hs_dir_exists(dir)) {
-        hs_error_set("%s: cannot write: folder '%s' does not exist", path, dir);
+        if (stat(dir, &st) == 0)
+            hs_error_set("%s: cannot write: '%s' is not a folder", path, dir);
+        else
+            hs_error_set("%s: cannot write: folder '%s' does not exist", path, dir);
+        goto fail;
+    }
+    /* Only a regular file may be replaced: renaming over a device, pipe,
+     * link or folder would destroy it (as root, even /dev/null). */
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        hs_error_set("%s: exists and is not a regular file; choose another name", path);
         goto fail;
     }
     out->path = strdup(path);

@@ -1176,6 +1176,29 @@ static void llama_untied_needs_head(void **state)
     assert_contains(message, "missing tensor 'lm_head.weight'");
 }
 
+/* A NaN in a weight fails the forward pass with the layer it reached. */
+static void nan_weight_names_layer(void **state)
+{
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-nan");
+    tensor_set *set = calloc(1, sizeof *set);
+    assert_non_null(set);
+    bert_tensors(set, "bert.", 1, 0, 1);
+    test_tensor *query = set_find(set, "bert.encoder.layer.0.attention.self.query.weight");
+    assert_non_null(query);
+    query->values[3] = NAN;
+    set_write(set, dir);
+    set_free(set);
+    free(set);
+    write_json(dir, "config.json", bert_config(1));
+
+    hs_model *model = load_valid(dir);
+    const int32_t ids[] = {1, 2, 3};
+    assert_null(hs_forward(model, ids, NULL, 3));
+    check_contains(hs_error_message(), "layer 0 gives non-finite values", __FILE__, __LINE__);
+    hs_model_free(model);
+}
+
 /* Mistral's sliding window: each query sees itself and the window - 1
  * keys before it, and every other cell is exactly 0. */
 static void mistral_sliding_window(void **state)
@@ -1689,6 +1712,7 @@ int main(void)
         cmocka_unit_test(gpt2_prefix_and_buffers),
         cmocka_unit_test(llama_untied_needs_head),
         cmocka_unit_test(mistral_sliding_window),
+        cmocka_unit_test(nan_weight_names_layer),
         cmocka_unit_test(llama_tied_without_head),
         cmocka_unit_test(bert_f16_weights),
         cmocka_unit_test(bert_bf16_weights),
