@@ -125,6 +125,14 @@ if [ -d "$dejavu" ]; then
     check "a missing CJK font is an error" error_contains "fonts-noto-cjk"
 fi
 
+# Output paths that are not regular files are never replaced.
+mkfifo "$work/fifo"
+"$headscope" dump "Hi" --out "$work/fifo" >"$work/out" 2>"$work/err"
+rc=$?
+check "dump onto a named pipe is refused" [ "$rc" -eq 1 ]
+check "the refusal names the path" grep -q "not a regular file" "$work/err"
+check "the named pipe stays a pipe" [ -p "$work/fifo" ]
+
 "$headscope" export --help >"$work/out" 2>&1
 check "--help exits 0" [ $? -eq 0 ]
 check "--help says when DIR is created" grep -q "DIR is created" "$work/out"
