@@ -179,6 +179,7 @@ typedef struct {
     long long hover_key;       /* what the pointer was over at the last motion */
 
     int exporting;             /* an export thread is running */
+    int describe_failed;       /* --describe could not be written; reported once */
     Uint64 frame_start, frame_end; /* performance counter around the last draw */
     Uint64 edit_time;          /* performance counter at the last text edit */
     int edit_pending;          /* an edit's result is not on screen yet */

@@ -301,6 +301,11 @@ void hs_app_draw_compare(hs_app *app, const SDL_Rect *main)
     }
     hs_render_clip(g, NULL);
 
+    if (app->pair.length == 0) {
+        hs_render_text(g, HS_FONT_NORMAL, "type sentence B in the second field", l.ranking.x,
+                       l.ranking.y, COLOR_MUTED);
+        return;
+    }
     if (!app->run_b || !app->run || !app->run->result) {
         hs_render_text(g, HS_FONT_NORMAL, "waiting for both sentences…", l.ranking.x,
                        l.ranking.y, COLOR_MUTED);

@@ -693,6 +693,16 @@ static void draw_main(hs_app *app, const hs_layout *l)
     hs_render_rect(g, l->main.x, l->main.y, l->main.w, l->main.h, COLOR_PANEL);
     hs_render_outline(g, l->main.x, l->main.y, l->main.w, l->main.h, 1, COLOR_BORDER);
     draw_view_buttons(app, l);
+    if (app->model && !app->model->has_tokenizer && !app->loading) {
+        hs_render_text(g, HS_FONT_LARGE, "this model has no usable tokenizer",
+                       l->main.x + px(app, 20), l->main.y + px(app, 50), COLOR_ERROR);
+        SDL_Rect clip = l->main;
+        hs_render_clip(g, &clip);
+        hs_render_text(g, HS_FONT_SMALL, app->model->tokenizer_error, l->main.x + px(app, 20),
+                       l->main.y + px(app, 84), COLOR_TEXT);
+        hs_render_clip(g, NULL);
+        return;
+    }
     if (!has_result(app)) {
         const char *text = app->loading ? "loading the model…"
                            : app->model ? "type a sentence to see its attention"
@@ -714,11 +724,14 @@ static void draw_main(hs_app *app, const hs_layout *l)
         return;
     hs_render_text(g, HS_FONT_LARGE, app->shown.title, l->main.x + px(app, 10),
                    l->main.y + px(app, 8), COLOR_TEXT);
+    SDL_Rect notice_clip = {l->main.x, l->main.y, l->main.w - (int)px(app, 6), l->main.h};
+    hs_render_clip(g, &notice_clip);
     if (app->shown.notice[0])
         hs_render_text(g, HS_FONT_SMALL, app->shown.notice, l->main.x + px(app, 10),
                        l->main.y + l->main.h - hs_render_line_height(g, HS_FONT_SMALL) -
                            px(app, 6),
                        COLOR_FOCUS);
+    hs_render_clip(g, NULL);
     if (app->view == HS_VIEW_HEATMAP)
         draw_heatmap(app, l);
     else
@@ -749,6 +762,9 @@ static void draw_status(hs_app *app, const hs_layout *l)
                                      " · input cut from %d to the model's maximum of %d tokens",
                                      run->n_input, run->result->n);
     }
+    if (app->model && app->model->config.arch != HS_ARCH_BERT && app->bos >= 0)
+        used += (size_t)snprintf(text + used, sizeof text - used, " · BOS %s (B)",
+                                 app->bos ? "on" : "off");
     used += (size_t)snprintf(text + used, sizeof text - used, " · colours: %s · F1 help",
                              hs_colormap_name(app->colormap));
     hs_render_text(g, HS_FONT_SMALL, text, px(app, 10), y, COLOR_TEXT);

@@ -1167,8 +1167,11 @@ int hs_app_main(int argc, char **argv)
                 glFinish(); /* count the GPU's work in the frame time */
             app->frame_end = SDL_GetPerformanceCounter();
             app->dirty = 0;
-            if (app->options.describe && hs_app_describe(app, app->options.describe) != 0)
-                fprintf(stderr, "headscope: %s\n", hs_error_message());
+            if (app->options.describe && hs_app_describe(app, app->options.describe) != 0 &&
+                !app->describe_failed) {
+                fprintf(stderr, "headscope: --describe: %s\n", hs_error_message());
+                app->describe_failed = 1; /* said once, not every frame */
+            }
             if (app->screenshot_armed) {
                 if (save_screenshot(app, app->options.screenshot) != 0) {
                     hs_cli_fail("%s", hs_error_message());

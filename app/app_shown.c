@@ -167,7 +167,7 @@ void hs_app_update_shown(hs_app *app)
         free(tokens);
         size_t used = strlen(s->notice);
         snprintf(s->notice + used, sizeof s->notice - used,
-                 "%sword view: to a word = sum over its pieces, from a word = mean",
+                 "%swords: to a word = sum of pieces, from = mean",
                  used ? " · " : "");
     } else {
         const hs_encoding *enc = app->run->encoding;

@@ -49,6 +49,11 @@ char *hs_model_resolve(const char *name)
 {
     if (hs_dir_exists(name))
         return strdup(name);
+    if (hs_file_exists(name)) {
+        hs_error_set("%s is a file, not a model folder; pass the folder that holds config.json",
+                     name);
+        return NULL;
+    }
     if (name[0] == '\0' || name[0] == '/' || name[0] == '.' || name[0] == '~' ||
         strchr(name, '/') != strrchr(name, '/') || name[strlen(name) - 1] == '/') {
         hs_error_set("model folder '%s' not found", name);
