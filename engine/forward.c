@@ -243,13 +243,23 @@ static void softmax_range(void *context, size_t begin, size_t end)
             all[j] = 0.0f;
         float *row = all + first;
         int width = (causal ? i + 1 : n) - first;
+        /* Eight partial maxima and sums, so the loops vectorise. */
+        float lane_max[8];
+        for (int lane = 0; lane < 8; lane++)
+            lane_max[lane] = row[0];
+        int seen = 0;
+        for (; seen + 8 <= width; seen += 8)
+            for (int lane = 0; lane < 8; lane++)
+                lane_max[lane] = row[seen + lane] > lane_max[lane] ? row[seen + lane]
+                                                                   : lane_max[lane];
         float max = row[0];
-        for (int j = 1; j < width; j++)
-            max = row[j] > max ? row[j] : max;
+        for (; seen < width; seen++)
+            max = row[seen] > max ? row[seen] : max;
+        for (int lane = 0; lane < 8; lane++)
+            max = lane_max[lane] > max ? lane_max[lane] : max;
         for (int j = 0; j < width; j++)
             row[j] = exp_approx(row[j] - max);
 
-        /* Eight partial sums, so the compiler can keep them in one register. */
         float partial[8] = {0};
         int done = 0;
         for (; done + 8 <= width; done += 8)
