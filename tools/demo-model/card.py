@@ -135,13 +135,14 @@ def render(result):
         "training token ids from `vocab.txt`. The Python tokenizer was checked on "
         "hand-written cases in `tools/demo-model/test_demo_model.py`, not against "
         "transformers itself, which is not installed on the training machine. "
-        f"{_pct(data['train_unk_rate'])} of training tokens are `[UNK]`.")
+        f"{100 * data['train_unk_rate']:.3f}% of training tokens are `[UNK]`.")
     add("")
 
     add("## Training")
     add("")
-    add(f"- Objective: masked language modelling; 15% of the tokens other than [CLS]/[SEP] "
-        "are chosen, of which 80% become `[MASK]`, 10% a random token and 10% stay unchanged.")
+    add("- Objective: masked language modelling. In each batch, 15% of the tokens other than "
+        "[CLS]/[SEP] are chosen, and of those 80% become `[MASK]`, 10% a random token and "
+        "10% stay unchanged.")
     add(f"- {training['steps']:,} steps of {training['batch_size']} sequences ({training['epochs']:.2f} epochs, "
         f"{data['train_tokens_per_epoch']:,} tokens per epoch), AdamW with peak learning rate "
         f"{training['peak_lr']}, linear warm-up over {_pct(training['warmup_fraction'])} of the steps "
@@ -155,11 +156,12 @@ def render(result):
         f"{training['total_wall_seconds'] / 60:.1f} min for the whole recipe (corpus, vocabulary, "
         f"training, export, evaluation), with {training['threads']} PyTorch threads on "
         f"{training['cpu']} ({training['cpu_count']} logical CPUs), PyTorch {training['torch_version']}. "
-        "Other compile jobs shared the machine during the run, so the time is an "
-        "upper bound for an idle machine of this kind.")
+        "Compile and test jobs shared the machine during the run, so an idle machine "
+        "of this kind is likely faster.")
     add(f"- Seed {training['seed']} fixes the split, vocabulary, initialization, batch order and "
-        "masking. A re-run reproduces the results up to the last bits of float arithmetic, "
-        "which can differ with the thread count.")
+        "masking. Two 150-step `--quick` runs with 2 threads on this machine wrote "
+        "bit-identical weights. A run with another thread count or CPU can differ in the "
+        "last bits of float arithmetic, so its numbers can differ slightly.")
     add("")
 
     test_split = result["test_split"]
@@ -186,7 +188,10 @@ def render(result):
         "single vocabulary token was chosen at random and replaced by `[MASK]`; the second "
         "column is that token. Tokenizing a line as `[CLS] sentence [SEP]` and taking the "
         "argmax at the `[MASK]` position reproduces the accuracy above "
-        "(`/usr/bin/python3 tools/demo-model/check.py`).")
+        "(`/usr/bin/python3 tools/demo-model/check.py`). `eval.json` lists, under "
+        "`heldout_predictions`, the top-1 token and its probability for every line, so "
+        "another implementation can compare predictions sentence by sentence as well as "
+        "the accuracy.")
     add("")
     add("### Top-5 predictions on held-out sentences")
     add("")
@@ -207,12 +212,12 @@ def render(result):
     add("## Attention heads")
     add("")
     add(f"Measured on all {data['test_sequences']:,} unmasked test sequences, each as "
-        "`[CLS] text [SEP]`. Every value is a mean over all query rows: the attention weight "
-        "on the previous token (rows after the first), on the next token (rows before "
-        "the last), on the query itself, on `[CLS]`, on the final `[SEP]`, on all "
-        "punctuation tokens together (sequences that contain punctuation), and the row "
-        "entropy in nats. `H/log n` divides each row's entropy by the log of the sequence "
-        "length: 1.0 is uniform attention.")
+        "`[CLS] text [SEP]`. Every value is a mean over all query rows. The columns are "
+        "the attention weight on the previous token (rows after the first), on the next "
+        "token (rows before the last), on the query itself, on `[CLS]` and on the final "
+        "`[SEP]`. `punct` is the total weight on punctuation tokens, over sequences that "
+        "contain punctuation. `entropy` is the row entropy in nats, and `H/log n` divides "
+        "it by the log of the sequence length, so 1.0 is uniform attention.")
     add("")
     add("Labels: previous-token or next-token if that mean is above 0.5; self above 0.5; "
         "[CLS] or [SEP] above 0.6; punctuation above 0.6; broad if none of these apply and "

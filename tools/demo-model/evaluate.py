@@ -172,6 +172,16 @@ def predict_masked(model, tokenizer, sentence, top_k=5, max_length=128):
     return [(tokenizer.tokens[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
 
 
+def heldout_predictions(model, tokenizer, items):
+    """Return, per (sentence, word) item, the top-1 token and its probability."""
+    predictions = []
+    for sentence, word in items:
+        token, probability = predict_masked(model, tokenizer, sentence, top_k=1)[0]
+        predictions.append({"sentence": sentence, "answer": word, "top1": token,
+                            "probability": round(probability, 4)})
+    return predictions
+
+
 def heldout_accuracy(model, tokenizer, items, baseline_token):
     correct = 0
     baseline_correct = 0
