@@ -872,8 +872,11 @@ static void draw_help(hs_app *app)
                 break;
             }
     }
-    int rows = split < count ? (split > count - split ? split : count - split) : count;
-    int columns = split < count ? 2 : 1;
+    int columns = 1, rows = count;
+    if (split < count) {
+        columns = 2;
+        rows = split > count - split ? split : count - split;
+    }
     float w = columns * column_w + (columns - 1) * pad * 2 + 2 * pad;
     float h = rows * line + 2 * pad;
     float x = (app->width - w) / 2.0f, y = (app->height - h) / 2.0f;

@@ -60,7 +60,7 @@ char *hs_model_resolve(const char *name)
         return NULL;
     }
 
-    /* Hub cache layout: HUB/models--ORG--NAME/refs/main holds a commit id whose
+    /* Hub cache layout: HUB/models--ORG--NAME/refs/main contains a commit id whose
      * files are under snapshots/<commit>/. */
     char hub[2048];
     const char *hub_cache = getenv("HF_HUB_CACHE");
@@ -564,7 +564,7 @@ static void finish_binding(hs_model *m)
     const hs_config *c = &m->config;
 
     if (c->arch == HS_ARCH_GPT2) {
-        /* c_attn.bias [3d] holds the q, k and v biases back to back. */
+        /* c_attn.bias [3d] is the q, k and v biases back to back. */
         for (int i = 0; i < c->n_layers; i++) {
             hs_layer *layer = &w->layers[i];
             layer->k_bias = layer->q_bias + c->d_model;
