@@ -1176,6 +1176,95 @@ static void llama_untied_needs_head(void **state)
     assert_contains(message, "missing tensor 'lm_head.weight'");
 }
 
+/* Writes a one-layer Llama-family folder with the given config changes. */
+static void write_llama_variant(const char *dir, const char *model_type, int with_qkv_bias,
+                                const char *rope_scaling_json)
+{
+    tensor_set *set = calloc(1, sizeof *set);
+    assert_non_null(set);
+    llama_tensors(set, 1, 0);
+    if (with_qkv_bias) {
+        add_vector(set, "model.layers.0.self_attn.q_proj.bias", D);
+        add_vector(set, "model.layers.0.self_attn.k_proj.bias", D / H);
+        add_vector(set, "model.layers.0.self_attn.v_proj.bias", D / H);
+    }
+    set_write(set, dir);
+    set_free(set);
+    free(set);
+    cJSON *config = llama_config(1, 1);
+    cJSON_ReplaceItemInObject(config, "model_type", cJSON_CreateString(model_type));
+    if (rope_scaling_json)
+        cJSON_AddItemToObject(config, "rope_scaling", cJSON_Parse(rope_scaling_json));
+    write_json(dir, "config.json", config);
+}
+
+static void qwen2_needs_qkv_bias(void **state)
+{
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-qwen2-nobias");
+    write_llama_variant(dir, "qwen2", 0, NULL);
+    const char *message = load_invalid(dir);
+    check_contains(message, "missing tensor 'model.layers.0.self_attn.q_proj.bias'", __FILE__,
+                   __LINE__);
+
+    make_dir(dir, sizeof dir, "model-qwen2");
+    write_llama_variant(dir, "qwen2", 1, NULL);
+    hs_model *model = load_valid(dir);
+    assert_true(hs_model_config(model)->qkv_bias);
+    const int32_t ids[] = {3, 1, 4};
+    hs_result *result = hs_forward(model, ids, NULL, 3);
+    assert_non_null(result);
+    hs_result_free(result);
+    hs_model_free(model);
+}
+
+static void rope_scaling_unknown_type(void **state)
+{
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-rope-yarn");
+    write_llama_variant(dir, "llama", 0, "{\"rope_type\": \"yarn\", \"factor\": 2.0}");
+    const char *message = load_invalid(dir);
+    check_contains(message, "rope_scaling type 'yarn' is not supported", __FILE__, __LINE__);
+}
+
+/* Linear and llama3 scaling change the rotary angles, so attention beyond the
+ * first position differs from unscaled rotary positions. */
+static void rope_scaling_changes_attention(void **state)
+{
+    static const char *const scalings[] = {
+        "{\"type\": \"linear\", \"factor\": 4.0}",
+        "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, "
+        "\"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 4}",
+    };
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-rope-plain");
+    write_llama_variant(dir, "llama", 0, NULL);
+    hs_model *plain = load_valid(dir);
+    const int32_t ids[] = {3, 1, 4, 1, 5, 9};
+    hs_result *base = hs_forward(plain, ids, NULL, 6);
+    assert_non_null(base);
+    for (size_t k = 0; k < sizeof scalings / sizeof scalings[0]; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "model-rope-%zu", k);
+        make_dir(dir, sizeof dir, name);
+        write_llama_variant(dir, "llama", 0, scalings[k]);
+        hs_model *scaled = load_valid(dir);
+        assert_int_not_equal(hs_model_config(scaled)->rope_scaling, HS_ROPE_DEFAULT);
+        hs_result *r = hs_forward(scaled, ids, NULL, 6);
+        assert_non_null(r);
+        double difference = 0;
+        for (size_t i = 0; i < (size_t)H * 36; i++)
+            difference += fabs(r->attn[i] - base->attn[i]);
+        assert_true(difference > 1e-4);
+        /* Row 0 sees only itself, whatever the angles. */
+        assert_true(r->attn[0] == 1.0f);
+        hs_result_free(r);
+        hs_model_free(scaled);
+    }
+    hs_result_free(base);
+    hs_model_free(plain);
+}
+
 /* A NaN in a weight fails the forward pass with the layer it reached. */
 static void nan_weight_names_layer(void **state)
 {
@@ -1713,6 +1802,9 @@ int main(void)
         cmocka_unit_test(llama_untied_needs_head),
         cmocka_unit_test(mistral_sliding_window),
         cmocka_unit_test(nan_weight_names_layer),
+        cmocka_unit_test(qwen2_needs_qkv_bias),
+        cmocka_unit_test(rope_scaling_unknown_type),
+        cmocka_unit_test(rope_scaling_changes_attention),
         cmocka_unit_test(llama_tied_without_head),
         cmocka_unit_test(bert_f16_weights),
         cmocka_unit_test(bert_bf16_weights),
