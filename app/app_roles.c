@@ -204,9 +204,16 @@ void hs_app_draw_roles(hs_app *app, const SDL_Rect *main)
         float x = column_x(app, main, c);
         float value = *threshold_field(app, &app->thresholds, c);
         snprintf(text, sizeof text, "%.2f", value);
-        hs_render_text(g, HS_FONT_SMALL, text, x, ty + row_h, COLOR_ACCENT);
-        hs_render_text(g, HS_FONT_SMALL, "−", x + px(app, 32), ty + row_h, COLOR_ACCENT);
-        hs_render_text(g, HS_FONT_SMALL, "+", x + px(app, 44), ty + row_h, COLOR_ACCENT);
+        hs_render_text(g, HS_FONT_SMALL, text, x, ty + row_h, COLOR_TEXT);
+        /* The buttons are boxed so they read as controls, not as text. */
+        static const char *const signs[2] = {"−", "+"};
+        for (int b = 0; b < 2; b++) {
+            float bx = x + px(app, 30) + b * px(app, 12);
+            hs_render_outline(g, bx, ty + row_h, px(app, 11), row_h - px(app, 2), 1,
+                              COLOR_ACCENT);
+            hs_render_text(g, HS_FONT_SMALL, signs[b], bx + px(app, 2), ty + row_h,
+                           COLOR_ACCENT);
+        }
     }
 
     /* Header: click a column to sort by it. */
