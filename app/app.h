@@ -34,13 +34,16 @@ typedef enum {
 } hs_aggregate;
 
 /* The matrix the main view draws, after aggregation, hidden columns and the
- * word-level merge, with the labels of its rows and columns. */
+ * word-level merge, with the labels of its rows and columns. Hidden columns
+ * are removed, so the matrix has n rows and cols columns. */
 typedef struct {
     int valid;
-    int n;                 /* rows and columns: tokens, or words in word view */
+    int n;                 /* rows: tokens, or words in word view */
+    int cols;              /* columns: n less the hidden ones */
     char **labels;         /* [n], owned */
     uint8_t *special;      /* [n] 1 for special tokens */
-    float *values;         /* [n][n] */
+    int *col_unit;         /* [cols] the row index (token or word) of each column */
+    float *values;         /* [n][cols] */
     int *unit_of_token;    /* [tokens] row of each token (word view), else NULL */
     hs_matrix_texture texture;
     char title[192];
@@ -237,8 +240,8 @@ void hs_app_layout(hs_app *app, hs_layout *out);
 void hs_app_draw(hs_app *app);
 int hs_app_heatmap_geometry(hs_app *app, const hs_layout *layout, hs_heatmap_geometry *out);
 
-/* The matrix the main view shows (a head, or a layer's mean), or NULL. */
-const float *hs_app_current_matrix(const hs_app *app, int *n);
+/* The matrix the main view shows ([rows][cols]), or NULL. */
+const float *hs_app_current_matrix(const hs_app *app, int *rows, int *cols);
 const hs_matrix_texture *hs_app_texture(const hs_app *app, int layer, int head);
 
 /* Hit tests (app_draw.c): return the index under (x, y), or -1. */

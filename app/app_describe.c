@@ -51,6 +51,13 @@ int hs_app_describe(hs_app *app, const char *path)
         cJSON *compare = cJSON_AddObjectToObject(root, "compare");
         hs_app_describe_comparison(app, compare);
     }
+    if (app->shown.valid) {
+        cJSON *shown = cJSON_AddObjectToObject(root, "shown");
+        cJSON_AddStringToObject(shown, "title", app->shown.title);
+        cJSON_AddNumberToObject(shown, "rows", app->shown.n);
+        cJSON_AddNumberToObject(shown, "columns", app->shown.cols);
+        cJSON_AddStringToObject(shown, "notice", app->shown.notice);
+    }
     hs_heatmap_geometry g;
     if (app->view == HS_VIEW_HEATMAP && hs_app_heatmap_geometry(app, &layout, &g) == 0) {
         cJSON *heatmap = cJSON_AddObjectToObject(root, "heatmap");

@@ -387,11 +387,12 @@ static void draw_grid(hs_app *app, const hs_layout *l)
 
 /* ---- main view helpers ------------------------------------------------- */
 
-const float *hs_app_current_matrix(const hs_app *app, int *n)
+const float *hs_app_current_matrix(const hs_app *app, int *rows, int *cols)
 {
     if (!has_result(app) || !app->shown.valid)
         return NULL;
-    *n = app->shown.n;
+    *rows = app->shown.n;
+    *cols = app->shown.cols;
     return app->shown.values;
 }
 
@@ -439,21 +440,19 @@ int hs_app_heatmap_geometry(hs_app *app, const hs_layout *l, hs_heatmap_geometry
     int avail_w = l->main.w - left - right, avail_h = l->main.h - top - bottom;
     if (avail_w < 20 || avail_h < 20)
         return -1;
-    float fit = fminf((float)avail_w, (float)avail_h) / (float)n;
+    int cols = shown->cols;
+    float fit = fminf((float)avail_w / (float)cols, (float)avail_h / (float)n);
     float cell = fit * app->zoom;
 
-    /* Keep the pan inside the matrix. */
-    float visible = fminf((float)avail_w, (float)avail_h) / cell;
-    float max_pan = (float)n - visible;
-    if (max_pan < 0)
-        max_pan = 0;
-    app->pan_x = fminf(fmaxf(app->pan_x, 0.0f), max_pan);
-    app->pan_y = fminf(fmaxf(app->pan_y, 0.0f), max_pan);
+    /* The visible part, and the pan kept inside the matrix. */
+    int width = (int)fminf((float)avail_w, cell * cols);
+    int height = (int)fminf((float)avail_h, cell * n);
+    float max_pan_x = fmaxf(0.0f, (float)cols - width / cell);
+    float max_pan_y = fmaxf(0.0f, (float)n - height / cell);
+    app->pan_x = fminf(fmaxf(app->pan_x, 0.0f), max_pan_x);
+    app->pan_y = fminf(fmaxf(app->pan_y, 0.0f), max_pan_y);
 
-    int side = (int)fminf((float)avail_w, (float)avail_h);
-    if (side > (int)(cell * n))
-        side = (int)(cell * n);
-    out->area = (SDL_Rect){l->main.x + left, l->main.y + top, side, side};
+    out->area = (SDL_Rect){l->main.x + left, l->main.y + top, width, height};
     out->cell = cell;
     out->x = out->area.x - app->pan_x * cell;
     out->y = out->area.y - app->pan_y * cell;
@@ -517,15 +516,14 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
         return;
     const hs_shown *shown = &app->shown;
     const hs_matrix_texture *tex = &shown->texture;
-    int n = shown->n;
+    int n = shown->n, cols = shown->cols;
     int small = hs_render_line_height(g, HS_FONT_SMALL);
     char label[64];
 
     /* cells: the visible part of the matrix */
     float col0 = app->pan_x, row0 = app->pan_y;
-    float span = (float)geo.area.w / geo.cell;
     hs_render_matrix(g, tex, geo.area.x, geo.area.y, geo.area.w, geo.area.h, col0, row0,
-                     col0 + span, row0 + span, 1.0f);
+                     col0 + geo.area.w / geo.cell, row0 + geo.area.h / geo.cell, 1.0f);
     hs_render_outline(g, geo.area.x - 1, geo.area.y - 1, geo.area.w + 2, geo.area.h + 2, 1,
                       COLOR_BORDER);
 
@@ -553,14 +551,15 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
     hs_render_clip(g, NULL);
     SDL_Rect cols_area = {geo.area.x, l->main.y, geo.area.w, geo.area.y - l->main.y};
     hs_render_clip(g, &cols_area);
-    for (int j = 0; j < n; j += geo.label_step) {
+    for (int j = 0; j < cols; j += geo.label_step) {
         float cx = geo.x + (j + 0.5f) * geo.cell;
         if (cx < geo.area.x - geo.cell || cx > geo.area.x + geo.area.w + geo.cell)
             continue;
-        short_label(shown->labels[j], label, sizeof label, 14);
+        int unit = shown->col_unit[j];
+        short_label(shown->labels[unit], label, sizeof label, 14);
         int w = hs_render_text_width(g, HS_FONT_SMALL, label);
         hs_render_text_rotated(g, HS_FONT_SMALL, label, cx - small / 2.0f,
-                               geo.area.y - px(app, 4) - w, label_color(app, j));
+                               geo.area.y - px(app, 4) - w, label_color(app, unit));
     }
     hs_render_clip(g, NULL);
 
@@ -580,12 +579,13 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
         my < geo.area.y + geo.area.h && !app->dragging) {
         int row = (int)floorf(((float)my - geo.y) / geo.cell);
         int col = (int)floorf(((float)mx - geo.x) / geo.cell);
-        int count;
-        const float *m = hs_app_current_matrix(app, &count);
-        if (m && row >= 0 && row < n && col >= 0 && col < n) {
+        int rows_shown, cols_shown;
+        const float *m = hs_app_current_matrix(app, &rows_shown, &cols_shown);
+        if (m && row >= 0 && row < n && col >= 0 && col < cols) {
             char text[768];
             snprintf(text, sizeof text, "%s · '%s' → '%s' · %.3f", shown->title,
-                     shown->labels[row], shown->labels[col], m[(size_t)row * n + col]);
+                     shown->labels[row], shown->labels[shown->col_unit[col]],
+                     m[(size_t)row * cols + col]);
             hs_render_outline(g, geo.x + col * geo.cell, geo.y + row * geo.cell, geo.cell,
                               geo.cell, 1, COLOR_PANEL);
             draw_tooltip(app, text, geo.x + (col + 1) * geo.cell, geo.y + (row + 1) * geo.cell);
@@ -631,12 +631,11 @@ int hs_app_arc_hit(hs_app *app, const hs_layout *l, int x, int y)
 static void draw_arcs(hs_app *app, const hs_layout *l)
 {
     hs_renderer *g = app->render;
-    int count;
-    const float *m = hs_app_current_matrix(app, &count);
+    int n, cols;
+    const float *m = hs_app_current_matrix(app, &n, &cols);
     if (!m)
         return;
     const hs_shown *shown = &app->shown;
-    int n = count;
     int small = hs_render_line_height(g, HS_FONT_SMALL);
     arc_geometry a;
     arc_layout(app, l, &a);
@@ -649,8 +648,8 @@ static void draw_arcs(hs_app *app, const hs_layout *l)
         if (app->focus_token >= 0 && i != app->focus_token)
             continue;
         float y0 = a.top + (i + 0.5f) * a.spacing;
-        for (int j = 0; j < n; j++) {
-            float w = m[(size_t)i * n + j];
+        for (int j = 0; j < cols; j++) {
+            float w = m[(size_t)i * cols + j];
             if (app->focus_token < 0 && w < threshold)
                 continue;
             if (w <= 0.0f)
@@ -664,12 +663,18 @@ static void draw_arcs(hs_app *app, const hs_layout *l)
         }
     }
 
+    /* queries on the left, the keys left after hidden columns on the right */
     for (int i = 0; i < n; i += a.step) {
         float cy = a.top + (i + 0.5f) * a.spacing - small / 2.0f;
         short_label(shown->labels[i], label, sizeof label, 18);
         int w = hs_render_text_width(g, HS_FONT_SMALL, label);
         hs_render_text(g, HS_FONT_SMALL, label, a.left_x - w, cy, label_color(app, i));
-        hs_rgba right = shown->special[i] ? COLOR_SPECIAL : COLOR_TEXT;
+    }
+    for (int j = 0; j < cols; j += a.step) {
+        int unit = shown->col_unit[j];
+        float cy = a.top + (j + 0.5f) * a.spacing - small / 2.0f;
+        short_label(shown->labels[unit], label, sizeof label, 18);
+        hs_rgba right = shown->special[unit] ? COLOR_SPECIAL : COLOR_TEXT;
         hs_render_text(g, HS_FONT_SMALL, label, a.right_x, cy, right);
     }
     hs_render_text(g, HS_FONT_SMALL, "query (attending)", a.left_x - px(app, 110),
@@ -805,8 +810,8 @@ static const help_row help_rows[] = {
     {"↑ ↓", "previous / next layer (Alt+arrows work while typing)"},
     {"M", "mean of all heads of this layer"},
     {"A", "aggregate: layer max, mean of all heads, rollout, off"},
-    {"S", "hide special-token columns ([CLS], [SEP], BOS), rows renormalised"},
-    {"F", "hide the first column (the attention sink), rows renormalised"},
+    {"S", "remove special-token columns ([CLS], [SEP], BOS), rows renormalised"},
+    {"F", "remove the first column (the attention sink), rows renormalised"},
     {"W", "word view: to a word = sum of its pieces, from a word = mean"},
     {"B", "decoders: run with or without the BOS token"},
     {"E / Shift+E", "export the shown view / every head as PNG files"},

@@ -63,11 +63,13 @@ static int take_view(const hs_app *app, export_job *job)
                 !app->hide_first;
     if (plain || !s->valid)
         return 0;
-    size_t bytes = (size_t)s->n * s->n * sizeof(float);
-    job->matrix = malloc(bytes);
+    /* The exporter labels every token, so removed columns come back as 0. */
+    job->matrix = calloc((size_t)s->n * s->n, sizeof(float));
     if (!job->matrix)
         return -1;
-    memcpy(job->matrix, s->values, bytes);
+    for (int i = 0; i < s->n; i++)
+        for (int k = 0; k < s->cols; k++)
+            job->matrix[(size_t)i * s->n + s->col_unit[k]] = s->values[(size_t)i * s->cols + k];
     snprintf(job->title, sizeof job->title, "%s%s%s", s->title, s->notice[0] ? " · " : "",
              s->notice);
     /* File names: L03-H07-no-special.png, L03-mean.png, L03-max.png,

@@ -22,6 +22,9 @@ static void clear_shown(hs_shown *s)
     free(s->special);
     free(s->values);
     free(s->unit_of_token);
+    free(s->col_unit);
+    s->col_unit = NULL;
+    s->cols = 0;
     s->labels = NULL;
     s->special = NULL;
     s->values = NULL;
@@ -96,7 +99,7 @@ static void hide_columns(hs_app *app, float *values, int n, char *notice, size_t
         hide[0] = 1;
     hs_attn_hide_columns(values, n, hide);
     free(hide);
-    snprintf(notice, size, "%s%s hidden, rows renormalised",
+    snprintf(notice, size, "%s%s removed, rows renormalised",
              app->hide_special ? "special-token columns" : "",
              app->hide_special && app->hide_first ? " and the first column"
              : app->hide_first                    ? "first column"
@@ -128,6 +131,34 @@ static int merge_words(hs_app *app, hs_shown *s, float *tokens)
     memcpy(s->unit_of_token, words->word_of_token, (size_t)n * sizeof(int));
     s->n = w;
     hs_words_free(words);
+    return 0;
+}
+
+/* Removes the hidden columns (already zero) from values, so the view shows
+ * only the keys left; col_unit records which row each column belongs to. */
+static int remove_hidden_columns(const hs_app *app, hs_shown *s)
+{
+    int n = s->n, cols = 0;
+    s->col_unit = malloc((size_t)(n ? n : 1) * sizeof(int));
+    if (!s->col_unit)
+        return -1;
+    for (int j = 0; j < n; j++) {
+        int hidden = (app->hide_special && s->special[j]) || (app->hide_first && j == 0);
+        if (!hidden)
+            s->col_unit[cols++] = j;
+    }
+    if (cols == 0) {
+        /* Nothing would be left to show: keep every column instead. */
+        for (int j = 0; j < n; j++)
+            s->col_unit[j] = j;
+        cols = n;
+    }
+    s->cols = cols;
+    if (cols == n)
+        return 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < cols; k++)
+            s->values[(size_t)i * cols + k] = s->values[(size_t)i * n + s->col_unit[k]];
     return 0;
 }
 
@@ -184,7 +215,11 @@ void hs_app_update_shown(hs_app *app)
             s->special[i] = (enc->flags[i] & HS_TOKEN_SPECIAL) != 0;
         }
     }
-    hs_render_matrix_upload(&s->texture, s->values, s->n, s->n);
+    if (remove_hidden_columns(app, s) != 0) {
+        clear_shown(s);
+        return;
+    }
+    hs_render_matrix_upload(&s->texture, s->values, s->n, s->cols);
     s->valid = 1;
     s->generation = app->run_generation;
     s->layer = layer;

@@ -219,6 +219,28 @@ static void arcs_view_draws_arcs(void **state)
     cJSON_Delete(desc);
 }
 
+/* Hiding special tokens removes their columns: the demo model's sentence
+ * has [CLS] and [SEP], so two fewer columns than rows remain. */
+static void hide_special_removes_columns(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-hide");
+    char args[1024], path[4200];
+    snprintf(args, sizeof args,
+             "--text '%s' --hide-special --screenshot shot.png --describe shot.json", sentence);
+    assert_int_equal(run_app(dir, args), 0);
+    snprintf(path, sizeof path, "%s/shot.json", dir);
+    cJSON *desc = hs_test_read_json(path);
+    const cJSON *shown = cJSON_GetObjectItemCaseSensitive(desc, "shown");
+    assert_non_null(shown);
+    int rows = (int)json_number(shown, "rows"), columns = (int)json_number(shown, "columns");
+    assert_int_equal(rows, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(desc, "labels")));
+    assert_int_equal(columns, rows - 2);
+    const cJSON *notice = cJSON_GetObjectItemCaseSensitive(shown, "notice");
+    assert_non_null(strstr(notice->valuestring, "removed"));
+    cJSON_Delete(desc);
+}
+
 static void missing_model_fails_cleanly(void **state)
 {
     REQUIRE_XVFB();
@@ -309,6 +331,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(heatmap_cells_match_table),
         cmocka_unit_test(arcs_view_draws_arcs),
+        cmocka_unit_test(hide_special_removes_columns),
         cmocka_unit_test(missing_model_fails_cleanly),
         cmocka_unit_test(layer_out_of_range_fails),
         cmocka_unit_test(broken_shader_exits_with_log),
