@@ -1131,6 +1131,37 @@ static void inspect_malformed_files(void **state)
 
 /* ---- failures ------------------------------------------------------------- */
 
+/* compare lists ten heads by default, or every head of a smaller model. */
+static void compare_default_top_small_model(void **state)
+{
+    HS_REQUIRE_FIXTURES();
+    char dir[4200], model[4400];
+    make_tmpdir("cli-compare-top", dir, sizeof dir);
+    snprintf(model, sizeof model, "%s", hs_test_fixture("bert-tiny-random"));
+    run_result r = run_in(dir, ARGS("compare", "--model", model, "--a", "hello world", "--b",
+                                    "hello there", "--word", "hello"));
+    assert_success(&r);
+    assert_non_null(strstr(r.out, "rank"));
+    free_result(&r);
+}
+
+/* A token id far past any real vocabulary is an error, not an endless loop
+ * or a gigabyte table. */
+static void error_token_id_too_large(void **state)
+{
+    char dir[4200], path[4400];
+    make_tmpdir("cli-huge-id", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/vocab.json", dir);
+    const char vocab[] = "{\"a\": 0, \"b\": 2147483647}";
+    hs_test_write_file(path, vocab, sizeof vocab - 1);
+    snprintf(path, sizeof path, "%s/merges.txt", dir);
+    const char merges[] = "#version: 0.2\n";
+    hs_test_write_file(path, merges, sizeof merges - 1);
+    run_result r = run_in(dir, ARGS("tokenize", "--model", dir, "ab"));
+    ASSERT_FAILURE(&r, "2147483647");
+    free_result(&r);
+}
+
 static void error_missing_model_folder(void **state)
 {
     char dir[4200], model[4400];
@@ -1393,6 +1424,8 @@ int main(void)
         cmocka_unit_test(inspect_handmade_file),
         cmocka_unit_test(inspect_fixture_files),
         cmocka_unit_test(inspect_malformed_files),
+        cmocka_unit_test(compare_default_top_small_model),
+        cmocka_unit_test(error_token_id_too_large),
         cmocka_unit_test(error_missing_model_folder),
         cmocka_unit_test(error_hub_name_not_cached),
         cmocka_unit_test(error_invalid_utf8),
