@@ -1170,7 +1170,7 @@ int hs_app_main(int argc, char **argv)
             if (app->options.describe && hs_app_describe(app, app->options.describe) != 0 &&
                 !app->describe_failed) {
                 fprintf(stderr, "headscope: --describe: %s\n", hs_error_message());
-                app->describe_failed = 1; /* said once, not every frame */
+                app->describe_failed = 1; /* reported once, not every frame */
             }
             if (app->screenshot_armed) {
                 if (save_screenshot(app, app->options.screenshot) != 0) {

@@ -1,6 +1,7 @@
 /*
  * worker.h - the background thread that loads models and runs forward
- * passes, so the window never waits for the engine.
+ * passes, so the window keeps drawing while the engine works (at exit it
+ * waits at most hs_worker_stop()'s timeout).
  *
  * Requests are coalesced: while the thread is busy, a newer run request
  * replaces an older pending one. Results arrive as SDL user events whose

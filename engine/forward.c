@@ -499,7 +499,7 @@ static void embed(const hs_model *m, const int32_t *ids, const int32_t *type_ids
 /* ---- public ------------------------------------------------------------ */
 
 /* Allocates the attention record or the scratch space. A large block is
- * aligned to 2 MB and asks for transparent huge pages, so touching it costs a
+ * aligned to 2 MB and requests transparent huge pages, so touching it costs a
  * few hundred page faults instead of tens of thousands (the record is 151 MB
  * for BERT-base at 512 tokens). */
 static float *alloc_record(size_t bytes)

@@ -29,7 +29,7 @@ typedef struct {
 
 /* Runs the model on n token ids. type_ids gives BERT segments and may be NULL
  * (all 0). Input longer than max_positions is truncated to it and the result
- * says so through n_input. Returns NULL with an error on invalid ids or when
+ * records that in n_input. Returns NULL with an error on invalid ids or when
  * memory runs out. Free with hs_result_free(). */
 hs_result *hs_forward(const hs_model *model, const int32_t *ids, const int32_t *type_ids,
                       int n);
@@ -41,7 +41,7 @@ const float *hs_result_head(const hs_result *result, int layer, int head);
 
 /* Computes vocabulary logits for token position pos from the last hidden
  * state: BERT through its masked-LM head, decoders through the output
- * embedding. out holds vocab_size floats. Returns 0, or -1 with an error when
+ * embedding. out has room for vocab_size floats. Returns 0, or -1 with an error when
  * the model has no such head. */
 int hs_forward_logits(const hs_model *model, const hs_result *result, int pos, float *out);
 

@@ -80,7 +80,7 @@ typedef void (*hs_progress_fn)(float fraction, void *user);
  * "openai-community/gpt2") resolves to the snapshot that
  * $HF_HOME/hub/models--ORG--NAME/refs/main names (HF_HUB_CACHE overrides the
  * hub folder; HF_HOME defaults to ~/.cache/huggingface). Returns a new string
- * (caller frees), or NULL with an error that says where it looked. */
+ * (caller frees), or NULL with an error that names the paths it looked at. */
 char *hs_model_resolve(const char *name_or_path);
 
 /* Loads config, weights and tokenizer. A folder without tokenizer files still

@@ -6,7 +6,7 @@
  * heads such as cls.* or lm_head present or absent. Tensors the model does not
  * use (GPT-2's attn.bias mask buffers, BERT's pooler and position_ids) are
  * ignored. Every used tensor is checked against config.json before the one
- * allocation that holds the converted weights is made.
+ * allocation for the converted weights is made.
  */
 #include "hs_model.h"
 

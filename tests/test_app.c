@@ -2,7 +2,7 @@
  * test_app.c - the desktop app under Xvfb with Mesa's software OpenGL:
  * screenshots of both views checked by pixel facts, and start-up failures.
  *
- * Each test starts headscope with --screenshot and --describe; the JSON
+ * Each test starts headscope with --screenshot and --describe. The JSON
  * description gives the heatmap's geometry, and `headscope dump` of the same
  * text gives the weights whose colours the cells must show.
  */

@@ -1,10 +1,11 @@
 /*
- * test_demo.c - the bundled demo model: it loads through the ordinary model
- * path, its files and sizes are as its card states, its tokenizer and
- * forward pass run with the shapes its config names, and its weights are the
- * trained ones: masked-token accuracy on the held-out sentences, computed by
- * the engine, agrees with the training recipe's own figure and is well above
- * the unigram baseline.
+ * test_demo.c - the bundled demo model.
+ *
+ * It loads through the ordinary model path, and its files and sizes are as
+ * its card states. Its tokenizer and forward pass run with the shapes its
+ * config names. Its weights are the trained ones, because the engine's
+ * predictions on the held-out sentences agree with the training recipe's and
+ * beat the unigram baseline.
  */
 #include "test_util.h"
 
@@ -201,9 +202,9 @@ static void demo_beats_unigram_baseline(void **state)
     /* The engine computes in float32 from the float16 weights, as the recipe's
      * check does; a near tie may still flip one or two sentences. */
     assert_true(accuracy > recipe_accuracy - 0.05 && accuracy < recipe_accuracy + 0.05);
-    /* Trained weights: well above always predicting the most frequent token
-     * (the bundled model gets 6 of 50 where the baseline gets none; the
-     * recipe's 150-step check run gets 3, random weights none). */
+    /* Trained weights score well above always predicting the most frequent
+     * token. The bundled model gets 6 of 50 and the baseline none, while the
+     * recipe's 150-step check run gets 3. */
     assert_true(accuracy >= baseline_accuracy + 0.08);
     cJSON_Delete(eval);
     hs_model_free(model);
