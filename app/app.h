@@ -196,6 +196,12 @@ typedef struct {
 /* Runs the desktop app; returns the process exit status. */
 int hs_app_main(int argc, char **argv);
 
+#ifdef HS_PIN_GL_DRIVER
+/* Sanitizer builds: keeps the OpenGL driver mapped until exit, so leak
+ * reports from inside it name the driver (see gl_driver_pin.c). */
+void hs_app_pin_gl_driver(void);
+#endif
+
 /* Writes the visible state as JSON to path (app_describe.c). Returns 0 or
  * -1 with an error. */
 int hs_app_describe(hs_app *app, const char *path);

@@ -979,6 +979,9 @@ static int create_window(hs_app *app)
         hs_error_set("cannot create an OpenGL 3.3 core context: %s", SDL_GetError());
         return -1;
     }
+#ifdef HS_PIN_GL_DRIVER
+    hs_app_pin_gl_driver();
+#endif
     SDL_GL_SetSwapInterval(1);
     int window_w, drawable_w, drawable_h;
     SDL_GetWindowSize(app->window, &window_w, NULL);
