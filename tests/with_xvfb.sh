@@ -21,8 +21,16 @@ while [ ! -e "/tmp/.X11-unix/X$number" ] && [ $i -lt 100 ]; do
     sleep 0.05
     i=$((i + 1))
 done
-DISPLAY=":$number" LIBGL_ALWAYS_SOFTWARE=1 "$@"
+# The command runs in the background so that a TERM from timeout(1) reaches
+# this script at once, and the script then stops the command and the server.
+# Descriptor 3 passes standard input on, which a background job would lose.
+exec 3<&0
+DISPLAY=":$number" LIBGL_ALWAYS_SOFTWARE=1 "$@" <&3 3<&- &
+child=$!
+trap 'kill "$child" "$server" 2>/dev/null; exit 124' TERM INT HUP
+wait "$child"
 status=$?
+trap - TERM INT HUP
 kill "$server" 2>/dev/null
 wait "$server" 2>/dev/null
 exit $status
