@@ -15,6 +15,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,6 +69,7 @@ typedef struct {
 enum {
     ROWS_PER_THREAD = 8,          /* below this a norm or softmax runs on one thread */
     ELEMENTS_PER_THREAD = 16384,  /* the same for elementwise activations */
+    SOFTMAX_CELLS_PER_THREAD = 16384,  /* and for the cells of softmax rows */
 };
 
 static void layer_norm_rows(void *context, size_t begin, size_t end)
@@ -286,7 +288,11 @@ static void softmax_range(void *context, size_t begin, size_t end)
 static void softmax_heads(float *scores, int heads, int n, int causal, int window)
 {
     softmax_job job = {scores, n, causal, window};
-    hs_parallel_range((size_t)heads * n, ROWS_PER_THREAD, softmax_range, &job);
+    /* A thread gets at least SOFTMAX_CELLS_PER_THREAD cells, because short rows are cheap. */
+    size_t rows_per_thread = SOFTMAX_CELLS_PER_THREAD / (size_t)n;
+    if (rows_per_thread < ROWS_PER_THREAD)
+        rows_per_thread = ROWS_PER_THREAD;
+    hs_parallel_range((size_t)heads * n, rows_per_thread, softmax_range, &job);
 }
 
 /* Rotary tables in Hugging Face's rotate-half layout: entry [p][i] is the
@@ -357,23 +363,22 @@ static void attention(const hs_config *c, int layer_index, const workspace *ws, 
     if (c->scale_attn_by_layer)
         scale /= (float)(layer_index + 1);
 
-    /* scores: probs[h][n][n] = scale * q_h k_g^T, g the head's key/value group */
+    /* One head at a time, so its n x n block is still in cache when the
+     * softmax and the context product read it back. */
     for (int h = 0; h < c->n_heads; h++) {
         const float *q = ws->q + (size_t)h * k;
         const float *key = ws->k + (size_t)(h / group) * k;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, k, scale, q, q_stride, key,
-                    kv_stride, 0.0f, probs + (size_t)h * n * n, n);
-    }
-
-    /* softmax of every row of every head */
-    softmax_heads(probs, c->n_heads, n, c->causal, c->sliding_window);
-
-    /* context: context[:, h*k .. h*k+k] = probs[h] v_g */
-    for (int h = 0; h < c->n_heads; h++) {
         const float *value = ws->v + (size_t)(h / group) * k;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, n, 1.0f,
-                    probs + (size_t)h * n * n, n, value, kv_stride, 0.0f,
-                    context + (size_t)h * k, q_stride);
+        float *head_probs = probs + (size_t)h * n * n;
+
+        /* scores = scale * q_h k_g^T, g the head's key/value group */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, k, scale, q, q_stride, key,
+                    kv_stride, 0.0f, head_probs, n);
+        softmax_heads(head_probs, 1, n, c->causal, c->sliding_window);
+
+        /* context[:, h*k .. h*k+k] = probs_h v_g */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, k, n, 1.0f, head_probs, n,
+                    value, kv_stride, 0.0f, context + (size_t)h * k, q_stride);
     }
 }
 
@@ -501,17 +506,77 @@ static void embed(const hs_model *m, const int32_t *ids, const int32_t *type_ids
 /* Allocates the attention record or the scratch space. A large block is
  * aligned to 2 MB and requests transparent huge pages, so touching it costs a
  * few hundred page faults instead of tens of thousands (the record is 151 MB
- * for BERT-base at 512 tokens). */
-static float *alloc_record(size_t bytes)
+ * for BERT-base at 512 tokens). The rounded size goes to *capacity. */
+static float *alloc_block(size_t bytes, size_t *capacity)
 {
     const size_t huge = (size_t)2 << 20;
-    if (bytes < 4 * huge)
-        return malloc(bytes);
+    if (bytes < 4 * huge) {
+        float *block = malloc(bytes);
+        *capacity = block ? bytes : 0;
+        return block;
+    }
     size_t rounded = (bytes + huge - 1) / huge * huge;
-    float *record = aligned_alloc(huge, rounded);
-    if (record)
-        madvise(record, rounded, MADV_HUGEPAGE);
-    return record;
+    float *block = aligned_alloc(huge, rounded);
+    if (block)
+        madvise(block, rounded, MADV_HUGEPAGE);
+    *capacity = block ? rounded : 0;
+    return block;
+}
+
+/* Blocks freed by earlier passes, kept for the next pass. A fresh large block
+ * costs the kernel zeroing every page and, with huge pages, at times a
+ * compaction stall of a few hundred milliseconds. A kept block costs neither.
+ * At most SPARE_BLOCKS are kept, the largest ones. */
+enum { SPARE_BLOCKS = 2 };
+static struct {
+    pthread_mutex_t lock;
+    float *block[SPARE_BLOCKS];
+    size_t capacity[SPARE_BLOCKS];
+} spare = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Returns a block of at least bytes: a kept one when one fits without
+ * wasting more than half of it, else a new one. */
+static float *take_block(size_t bytes, size_t *capacity)
+{
+    int best = -1;
+    pthread_mutex_lock(&spare.lock);
+    for (int i = 0; i < SPARE_BLOCKS; i++) {
+        if (spare.block[i] && spare.capacity[i] >= bytes && spare.capacity[i] / 2 <= bytes &&
+            (best < 0 || spare.capacity[i] < spare.capacity[best]))
+            best = i;
+    }
+    float *block = NULL;
+    if (best >= 0) {
+        block = spare.block[best];
+        *capacity = spare.capacity[best];
+        spare.block[best] = NULL;
+        spare.capacity[best] = 0;
+    }
+    pthread_mutex_unlock(&spare.lock);
+    return block ? block : alloc_block(bytes, capacity);
+}
+
+/* Keeps a block from take_block for a later pass, or frees it. Capacity 0
+ * marks a block that take_block did not make, which is freed. */
+static void give_block(float *block, size_t capacity)
+{
+    if (!block || capacity == 0) {
+        free(block);
+        return;
+    }
+    pthread_mutex_lock(&spare.lock);
+    int smallest = 0;
+    for (int i = 1; i < SPARE_BLOCKS; i++)
+        if (spare.capacity[i] < spare.capacity[smallest])
+            smallest = i;
+    if (capacity > spare.capacity[smallest]) {
+        float *dropped = spare.block[smallest];
+        spare.block[smallest] = block;
+        spare.capacity[smallest] = capacity;
+        block = dropped;
+    }
+    pthread_mutex_unlock(&spare.lock);
+    free(block);
 }
 
 static int check_inputs(const hs_model *m, const int32_t *ids, const int32_t *type_ids, int n)
@@ -555,20 +620,23 @@ hs_result *hs_forward(const hs_model *m, const int32_t *ids, const int32_t *type
     size_t hidden_size = (size_t)(L + 1) * n * d;
     size_t context_size = (size_t)L * n * h * k;
     hs_result *r = calloc(1, sizeof *r);
-    float *record = alloc_record((attn_size + hidden_size + context_size) * sizeof(float));
+    size_t record_bytes, scratch_bytes;
+    float *record = take_block((attn_size + hidden_size + context_size) * sizeof(float),
+                               &record_bytes);
 
     /* Scratch sizes, one allocation. */
     size_t qn = (size_t)n * h * k, kvn = (size_t)n * c->n_kv_heads * k;
     size_t dn = (size_t)n * d, fn = (size_t)n * c->d_ff, rn = (size_t)n * (k / 2);
     size_t ff_up = c->arch == HS_ARCH_LLAMA ? fn : 0;
-    ws.memory = alloc_record((qn + 2 * kvn + 2 * dn + fn + ff_up + 2 * rn) * sizeof(float));
+    ws.memory = take_block((qn + 2 * kvn + 2 * dn + fn + ff_up + 2 * rn) * sizeof(float),
+                           &scratch_bytes);
 
     if (!r || !record || !ws.memory) {
         hs_error_set("out of memory: %d tokens need %zu MB for the attention record", n,
                      (attn_size + hidden_size + context_size) * sizeof(float) >> 20);
         free(r);
-        free(record);
-        free(ws.memory);
+        give_block(record, record_bytes);
+        give_block(ws.memory, scratch_bytes);
         return NULL;
     }
     ws.q = ws.memory;
@@ -588,6 +656,7 @@ hs_result *hs_forward(const hs_model *m, const int32_t *ids, const int32_t *type
     r->d = d;
     r->d_head = k;
     r->attn = record;
+    r->record_bytes = record_bytes;
     r->hidden = record + attn_size;
     r->context = r->hidden + hidden_size;
 
@@ -623,7 +692,7 @@ hs_result *hs_forward(const hs_model *m, const int32_t *ids, const int32_t *type
     else if (c->arch == HS_ARCH_LLAMA)
         rms_norm(last, last, n, d, m->weights.final_norm_w, c->norm_eps);
 
-    free(ws.memory);
+    give_block(ws.memory, scratch_bytes);
 
     /* NaN or infinity in the weights spreads through every later layer and
      * would be drawn as plausible colours; report where it first appears. */
@@ -652,7 +721,7 @@ void hs_result_free(hs_result *r)
 {
     if (!r)
         return;
-    free(r->attn);
+    give_block(r->attn, r->record_bytes);
     free(r);
 }
 

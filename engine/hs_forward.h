@@ -25,6 +25,7 @@ typedef struct {
     float *context; /* [L][n][h * d_head] each head's attention-weighted sum of
                        values, before the output projection */
     double seconds; /* wall time of the pass */
+    size_t record_bytes; /* size of the block at attn when hs_forward made it, else 0 */
 } hs_result;
 
 /* Runs the model on n token ids. type_ids gives BERT segments and may be NULL
@@ -34,6 +35,8 @@ typedef struct {
 hs_result *hs_forward(const hs_model *model, const int32_t *ids, const int32_t *type_ids,
                       int n);
 
+/* Frees a result. The engine keeps up to two freed blocks for later passes,
+ * so the process does not shrink right away. */
 void hs_result_free(hs_result *result);
 
 /* Returns a pointer to the [n][n] attention of one head. */

@@ -1539,6 +1539,49 @@ static void progress_reaches_one(void **state)
     hs_model_free(model);
 }
 
+/* ---- memory reuse ------------------------------------------------------- */
+
+/* The engine reuses freed result blocks. A pass that lands in a block that
+ * contains a longer pass's numbers must give exactly the numbers of a pass in
+ * a block of its own, the causal zeros included. */
+static void forward_reused_block_same(void **state)
+{
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-reuse");
+    tensor_set *set = calloc(1, sizeof *set);
+    assert_non_null(set);
+    gpt2_tensors(set, "", 2);
+    set_write(set, dir);
+    set_free(set);
+    free(set);
+    write_json(dir, "config.json", gpt2_config(2));
+    hs_model *model = load_valid(dir);
+
+    const int32_t long_ids[] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8};
+    const int32_t short_ids[] = {2, 7, 1, 8, 2, 8, 1, 8, 2};
+    const int n = (int)(sizeof short_ids / sizeof short_ids[0]);
+    hs_result *first = hs_forward(model, short_ids, NULL, n);
+    assert_non_null(first);
+    for (int round = 0; round < 3; round++) {
+        hs_result *other = hs_forward(model, long_ids, NULL, (int)(sizeof long_ids / 4));
+        assert_non_null(other);
+        hs_result_free(other);
+        hs_result *again = hs_forward(model, short_ids, NULL, n);
+        assert_non_null(again);
+        assert_int_equal(again->n, n);
+
+        size_t attn = (size_t)2 * H * n * n;
+        size_t hidden = (size_t)3 * n * D;
+        size_t context = (size_t)2 * n * D;
+        assert_memory_equal(first->attn, again->attn, attn * sizeof(float));
+        assert_memory_equal(first->hidden, again->hidden, hidden * sizeof(float));
+        assert_memory_equal(first->context, again->context, context * sizeof(float));
+        hs_result_free(again);
+    }
+    hs_result_free(first);
+    hs_model_free(model);
+}
+
 /* ---- hub names ---------------------------------------------------------- */
 
 /* Creates HUB/models--ORG--NAME with refs/main = commit and, when
@@ -1822,6 +1865,7 @@ int main(void)
         cmocka_unit_test(hub_ref_empty),
         cmocka_unit_test(hub_ref_outside_snapshots),
         cmocka_unit_test(folder_not_found),
+        cmocka_unit_test(forward_reused_block_same),
         cmocka_unit_test(fixture_bert_tiny),
         cmocka_unit_test(fixture_bert_legacy),
         cmocka_unit_test(fixture_gpt2_tiny),
