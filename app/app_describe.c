@@ -24,6 +24,7 @@ int hs_app_describe(hs_app *app, const char *path)
     cJSON_AddNumberToObject(root, "width", app->width);
     cJSON_AddNumberToObject(root, "height", app->height);
     cJSON_AddStringToObject(root, "model", app->model ? app->model->name : "");
+    cJSON_AddBoolToObject(root, "loading", app->loading);
     cJSON_AddStringToObject(root, "text", app->text.text);
     cJSON_AddStringToObject(root, "pair", app->pair.text);
     cJSON_AddNumberToObject(root, "layer", app->layer);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # End-to-end session with the desktop app: start it under Xvfb, type a
-# sentence and press keys with xdotool, and check through its --describe
-# file that the displayed tokens and head changed.
+# sentence and press keys with xdotool, drop model folders on the window,
+# and check through its --describe file that the tokens, head and model
+# changed.
 # usage: app_e2e.sh HEADSCOPE MODEL_DIR
 set -u
 headscope=$1
@@ -14,6 +15,10 @@ for tool in Xvfb xdotool; do
 done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+dropper="$(cd "$(dirname "$0")" && pwd)/xdnd_drop.py"
+ln -s "$(cd "$model" && pwd)" "$work/dropped-model"
+mkdir "$work/broken-model"
+echo '{' > "$work/broken-model/config.json"
 
 cat > "$work/session.sh" <<SESSION
 #!/bin/sh
@@ -57,6 +62,25 @@ wait_for '"view":[[:space:]]*"arcs"' || fail "Tab did not switch to arcs"
 
 xdotool key F1
 wait_for '"help":[[:space:]]*true' || fail "F1 did not open the help"
+
+# Drag and drop through XDND: a model folder loads, and a broken one shows
+# its error while the loaded model stays in use.
+/usr/bin/python3 "$dropper" "\$window" "$work/dropped-model"
+status=\$?
+if [ \$status -eq 77 ]; then
+    echo "SKIP: drag and drop not tested: python3-xlib is not installed"
+else
+    [ \$status -eq 0 ] || fail "the drop of a model folder failed"
+    wait_for '"model":[[:space:]]*"dropped-model"' || fail "the dropped model did not load"
+    /usr/bin/python3 "$dropper" "\$window" "$work/broken-model/config.json" ||
+        fail "the drop of a broken model failed"
+    wait_for '"message":[[:space:]]*"[^"]*broken-model/config.json' ||
+        fail "the broken model's error is not shown"
+    grep -q '"model":[[:space:]]*"dropped-model"' "$work/state.json" ||
+        fail "the previous model was not kept"
+    xdotool key Left
+    wait_for '"head":[[:space:]]*1,' || fail "the app stopped responding after the error"
+fi
 
 kill \$app
 wait \$app 2>/dev/null
