@@ -42,7 +42,13 @@ static void push_event(hs_worker *w, int code, void *data1, intptr_t data2)
     event.user.code = code;
     event.user.data1 = data1;
     event.user.data2 = (void *)data2;
-    SDL_PushEvent(&event);
+    if (SDL_PushEvent(&event) == 1)
+        return;
+    /* The event was not queued (a full queue or a filter), so no receiver frees data1. */
+    if (code == HS_WORKER_MODEL)
+        hs_model_info_free(data1);
+    else if (code == HS_WORKER_RUN)
+        hs_run_free(data1);
 }
 
 static void report_progress(float fraction, void *user)
