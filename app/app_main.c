@@ -330,8 +330,11 @@ static void apply_run(hs_app *app, hs_run *run)
     int compare = app->view == HS_VIEW_COMPARE;
     if (compare)
         hs_app_update_comparison(app);
-    /* In compare mode a screenshot waits for both sentences. */
-    if (app->options.screenshot && (!compare || app->comparison))
+    /* In compare mode a screenshot waits for both sentences' runs, which
+     * may have no tokens (an empty sentence B of a decoder). */
+    int both = app->run && app->run_b && app->run->generation == app->generation &&
+               app->run_b->generation == app->generation;
+    if (app->options.screenshot && (!compare || both))
         app->screenshot_armed = 1;
     app->dirty = 1;
 }

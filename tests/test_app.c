@@ -272,6 +272,24 @@ static void layer_out_of_range_fails(void **state)
     free(log);
 }
 
+/* Compare mode on a decoder with no sentence B: B gives no tokens, and the
+ * screenshot is still taken once both runs are back. */
+static void compare_empty_b_screenshot(void **state)
+{
+    REQUIRE_XVFB();
+    HS_REQUIRE_FIXTURES();
+    const char *dir = hs_test_tmpdir("app-compare-empty");
+    char command[8192];
+    snprintf(command, sizeof command,
+             "cd '%s' && timeout 60 sh '%s/tests/with_xvfb.sh' '%s' --model '%s' "
+             "--view compare --screenshot s.png > app.log 2>&1",
+             dir, HS_SOURCE_DIR, HS_HEADSCOPE, hs_test_fixture("gpt2-tiny-random"));
+    assert_int_equal(run(command), 0);
+    image shot = load_png(dir, "s.png");
+    assert_int_equal(shot.width, 1280);
+    stbi_image_free(shot.pixels);
+}
+
 /* A model whose tokenizer does not load still opens, but a screenshot run
  * gets no picture and exits 1 with the tokenizer's error. */
 static void broken_tokenizer_fails_screenshot(void **state)
@@ -336,6 +354,7 @@ int main(void)
         cmocka_unit_test(layer_out_of_range_fails),
         cmocka_unit_test(broken_shader_exits_with_log),
         cmocka_unit_test(broken_tokenizer_fails_screenshot),
+        cmocka_unit_test(compare_empty_b_screenshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
