@@ -850,24 +850,124 @@ static int write_index(const char *path, const hs_export_input *in, const char *
 
 /* ---- all heads --------------------------------------------------------- */
 
+/* Files of one export, written into a private staging folder inside the
+ * export folder and moved into place only when every file is written. A
+ * failed export (a full disk, say) therefore leaves the files of an earlier
+ * export untouched. */
+typedef struct {
+    char staging[4096];
+    char **names; /* file names, relative to both folders */
+    int count, capacity;
+} export_batch;
+
+static int batch_begin(export_batch *batch, const char *dir, int capacity)
+{
+    memset(batch, 0, sizeof *batch);
+    batch->names = calloc((size_t)capacity, sizeof *batch->names);
+    batch->capacity = capacity;
+    if (!batch->names) {
+        hs_error_set("out of memory");
+        return -1;
+    }
+    if (join_path(batch->staging, sizeof batch->staging, dir, ".headscope-export-XXXXXX") != 0)
+        return -1;
+    if (!mkdtemp(batch->staging)) {
+        hs_error_set("%s: cannot create a file in the folder: %s", dir, strerror(errno));
+        batch->staging[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Records a file written into the staging folder. */
+static int batch_add(export_batch *batch, const char *name)
+{
+    HS_ASSERT(batch->count < batch->capacity);
+    batch->names[batch->count] = strdup(name);
+    if (!batch->names[batch->count]) {
+        hs_error_set("out of memory");
+        return -1;
+    }
+    batch->count++;
+    return 0;
+}
+
+/* Moves every staged file into dir. Targets are checked first, so a
+ * folder or device in the way stops the export before any file moves. */
+static int batch_commit(export_batch *batch, const char *dir)
+{
+    char target[4096];
+    for (int i = 0; i < batch->count; i++) {
+        struct stat st;
+        if (join_path(target, sizeof target, dir, batch->names[i]) != 0)
+            return -1;
+        if (lstat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+            hs_error_set("%s: exists and is not a regular file; not replaced", target);
+            return -1;
+        }
+    }
+    char staged[4096];
+    for (int i = 0; i < batch->count; i++) {
+        if (join_path(staged, sizeof staged, batch->staging, batch->names[i]) != 0 ||
+            join_path(target, sizeof target, dir, batch->names[i]) != 0)
+            return -1;
+        if (rename(staged, target) != 0) {
+            hs_error_set("%s: cannot move into place: %s", target, strerror(errno));
+            return -1;
+        }
+        free(batch->names[i]);
+        batch->names[i] = NULL;
+    }
+    return 0;
+}
+
+/* Rewrites an error about a staged file to name the file's place in dir. */
+static void batch_name_error(const export_batch *batch, const char *dir)
+{
+    const char *message = hs_error_message();
+    const char *at = batch->staging[0] ? strstr(message, batch->staging) : NULL;
+    if (!at)
+        return;
+    char copy[2048];
+    snprintf(copy, sizeof copy, "%.*s%s%s", (int)(at - message), message, dir,
+             at + strlen(batch->staging));
+    hs_error_set("%s", copy);
+}
+
+/* Removes what is left in the staging folder, and the folder. */
+static void batch_end(export_batch *batch)
+{
+    char staged[4096];
+    for (int i = 0; i < batch->count; i++) {
+        if (batch->names[i] &&
+            join_path(staged, sizeof staged, batch->staging, batch->names[i]) == 0)
+            unlink(staged);
+        free(batch->names[i]);
+    }
+    free(batch->names);
+    if (batch->staging[0])
+        rmdir(batch->staging);
+    memset(batch, 0, sizeof *batch);
+}
+
 int hs_export_all(const hs_export_input *in, int layer, int head, const char *dir,
                   int *file_count)
 {
     const hs_result *r = in->result;
     exporter ex = {0};
+    export_batch batch = {0};
     int n_layers = layer < 0 ? r->n_layers : 1, n_heads = head < 0 ? r->n_heads : 1;
     int total = n_layers * n_heads;
     int *layers = malloc((size_t)n_layers * sizeof *layers);
     int *heads = malloc((size_t)n_heads * sizeof *heads);
-    char **written = calloc((size_t)total + 2, sizeof *written);
     int (*file_heads)[2] = malloc((size_t)total * sizeof *file_heads);
-    int count = 0, status = -1;
+    int status = -1;
     char path[4096];
     image atlas = {0};
 
     if (file_count)
         *file_count = 0;
-    if (!layers || !heads || !written || !file_heads) {
+    if (!layers || !heads || !file_heads) {
         hs_error_set("out of memory");
         goto done;
     }
@@ -877,61 +977,39 @@ int hs_export_all(const hs_export_input *in, int layer, int head, const char *di
         layers[a] = layer < 0 ? a : layer;
     for (int b = 0; b < n_heads; b++)
         heads[b] = head < 0 ? b : head;
-    if (exporter_init(&ex, in) != 0)
+    if (exporter_init(&ex, in) != 0 || batch_begin(&batch, dir, total + 2) != 0)
         goto done;
 
     for (int a = 0; a < n_layers; a++) {
         for (int b = 0; b < n_heads; b++) {
-            if (write_head(&ex, layers[a], heads[b], dir, path, sizeof path) != 0)
+            if (write_head(&ex, layers[a], heads[b], batch.staging, path, sizeof path) != 0 ||
+                batch_add(&batch, strrchr(path, '/') + 1) != 0)
                 goto done;
-            written[count] = strdup(path);
-            if (!written[count]) {
-                unlink(path);
-                hs_error_set("out of memory");
-                goto done;
-            }
-            file_heads[count][0] = layers[a];
-            file_heads[count][1] = heads[b];
-            count++;
+            file_heads[batch.count - 1][0] = layers[a];
+            file_heads[batch.count - 1][1] = heads[b];
         }
     }
 
-    if (join_path(path, sizeof path, dir, "atlas.png") != 0 ||
+    if (join_path(path, sizeof path, batch.staging, "atlas.png") != 0 ||
         draw_atlas(&ex, layers, n_layers, heads, n_heads, &atlas) != 0 ||
-        write_png(path, &atlas) != 0)
+        write_png(path, &atlas) != 0 || batch_add(&batch, "atlas.png") != 0)
         goto done;
-    written[count] = strdup(path);
-    if (!written[count]) {
-        unlink(path);
-        hs_error_set("out of memory");
-        goto done;
-    }
-    count++;
 
     /* index.json names the files relative to dir. */
-    const char **names = malloc((size_t)total * sizeof *names);
-    if (!names) {
-        hs_error_set("out of memory");
+    if (join_path(path, sizeof path, batch.staging, "index.json") != 0 ||
+        write_index(path, in, (const char *const *)batch.names, (const int(*)[2])file_heads,
+                    total) != 0 ||
+        batch_add(&batch, "index.json") != 0)
         goto done;
-    }
-    for (int i = 0; i < total; i++)
-        names[i] = strrchr(written[i], '/') + 1;
-    if (join_path(path, sizeof path, dir, "index.json") == 0 &&
-        write_index(path, in, names, (const int(*)[2])file_heads, total) == 0) {
-        status = 0;
-        count++;
-    }
-    free(names);
+    if (batch_commit(&batch, dir) != 0)
+        goto done;
+    status = 0;
+    if (file_count)
+        *file_count = batch.count;
 done:
-    if (status != 0) {
-        for (int i = 0; i < count; i++)
-            unlink(written[i]);
-    } else if (file_count) {
-        *file_count = count;
-    }
-    for (int i = 0; written && i < total + 2; i++)
-        free(written[i]);
-    free(written);
+    if (status != 0)
+        batch_name_error(&batch, dir);
+    batch_end(&batch);
     free(atlas.rgb);
     exporter_free(&ex);
     free(file_heads);

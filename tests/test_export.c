@@ -165,7 +165,8 @@ static int count_entries(const char *dir, int *temporary)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         count++;
-        *temporary += strstr(e->d_name, ".tmp") != NULL;
+        *temporary += strstr(e->d_name, ".tmp") != NULL ||
+                      strncmp(e->d_name, ".headscope-export", 17) == 0;
     }
     closedir(d);
     return count;
@@ -671,6 +672,55 @@ static void export_failure_removes_written_files(void **state)
     test_input_free(&t);
 }
 
+/* A failed export leaves the files of an earlier export in the same folder
+ * as they were: new files replace old ones only once all are written. */
+static void export_failure_keeps_earlier_export(void **state)
+{
+    test_input t;
+    test_input_make(&t, 1, 2, 3, NULL);
+    const char *dir = hs_test_tmpdir("export-keep");
+    assert_int_equal(hs_export_all(&t.input, -1, -1, dir, NULL), 0);
+
+    char name[64], head_path[4200], index_path[4200], atlas_path[4200];
+    hs_export_head_name(t.result, 0, 0, name, sizeof name);
+    snprintf(head_path, sizeof head_path, "%s/%s", dir, name);
+    snprintf(index_path, sizeof index_path, "%s/index.json", dir);
+    snprintf(atlas_path, sizeof atlas_path, "%s/atlas.png", dir);
+    size_t head_size = 0, index_size = 0;
+    char *head_before = hs_test_read_file(head_path, &head_size);
+    char *index_before = hs_test_read_file(index_path, &index_size);
+    assert_non_null(head_before);
+    assert_non_null(index_before);
+
+    /* A second export of other weights, blocked by a folder named atlas.png. */
+    assert_int_equal(unlink(atlas_path), 0);
+    assert_int_equal(mkdir(atlas_path, 0755), 0);
+    t.result->attn[1] = 0.75f;
+    t.result->attn[0] = 0.25f;
+    t.input.text = "other text";
+    assert_int_equal(hs_export_all(&t.input, -1, -1, dir, NULL), -1);
+    assert_non_null(strstr(hs_error_message(), atlas_path));
+
+    size_t head_after_size = 0, index_after_size = 0;
+    char *head_after = hs_test_read_file(head_path, &head_after_size);
+    char *index_after = hs_test_read_file(index_path, &index_after_size);
+    assert_non_null(head_after);
+    assert_non_null(index_after);
+    assert_int_equal(head_after_size, head_size);
+    assert_memory_equal(head_after, head_before, head_size);
+    assert_int_equal(index_after_size, index_size);
+    assert_memory_equal(index_after, index_before, index_size);
+    int temporary = 0;
+    assert_int_equal(count_entries(dir, &temporary), 4); /* 2 heads, atlas.png, index.json */
+    assert_int_equal(temporary, 0);
+
+    free(head_before);
+    free(index_before);
+    free(head_after);
+    free(index_after);
+    test_input_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -693,6 +743,7 @@ int main(void)
         cmocka_unit_test(export_below_regular_file_fails),
         cmocka_unit_test(export_unwritable_folder_fails),
         cmocka_unit_test(export_failure_removes_written_files),
+        cmocka_unit_test(export_failure_keeps_earlier_export),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
