@@ -1148,8 +1148,25 @@ int hs_app_main(int argc, char **argv)
     }
 
     SDL_SetHint(SDL_HINT_IME_SHOW_UI, "1");
-    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0)
-        return hs_cli_fail("cannot start SDL video (is a display available?): %s", SDL_GetError());
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
+        hs_cli_fail("cannot start SDL video (is a display available?): %s", SDL_GetError());
+        hs_textfield_free(&app->text);
+        hs_textfield_free(&app->pair);
+        return 1;
+    }
+    /* With no display SDL falls back to a driver that shows nothing. That
+     * still serves --screenshot, but an interactive window would be invisible. */
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (!app->options.screenshot && !getenv("SDL_VIDEODRIVER") && driver &&
+        (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0)) {
+        hs_cli_fail("no display found (DISPLAY and WAYLAND_DISPLAY are not set), so a window "
+                    "would be invisible; run inside a desktop session, or use --screenshot "
+                    "FILE.png or 'headscope export' without a display");
+        SDL_Quit();
+        hs_textfield_free(&app->text);
+        hs_textfield_free(&app->pair);
+        return 1;
+    }
     app->worker_event = SDL_RegisterEvents(1);
     if (create_window(app) != 0 || !(app->worker = hs_worker_create(app->worker_event))) {
         hs_cli_fail("%s", hs_error_message());

@@ -290,6 +290,24 @@ static void compare_empty_b_screenshot(void **state)
     stbi_image_free(shot.pixels);
 }
 
+/* With no display, an interactive run stops with a message instead of
+ * drawing into SDL's invisible fallback driver. */
+static void no_display_fails_cleanly(void **state)
+{
+    const char *dir = hs_test_tmpdir("app-no-display");
+    char command[8192], path[4200];
+    snprintf(command, sizeof command,
+             "cd '%s' && env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER timeout 60 '%s' "
+             "--model '%s' --text hello > app.log 2>&1",
+             dir, HS_HEADSCOPE, test_model());
+    assert_int_equal(run(command), 1);
+    snprintf(path, sizeof path, "%s/app.log", dir);
+    char *log = hs_test_read_file(path, NULL);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "no display found"));
+    free(log);
+}
+
 /* A model whose tokenizer does not load still opens, but a screenshot run
  * gets no picture and exits 1 with the tokenizer's error. */
 static void broken_tokenizer_fails_screenshot(void **state)
@@ -355,6 +373,7 @@ int main(void)
         cmocka_unit_test(broken_shader_exits_with_log),
         cmocka_unit_test(broken_tokenizer_fails_screenshot),
         cmocka_unit_test(compare_empty_b_screenshot),
+        cmocka_unit_test(no_display_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
