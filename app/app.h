@@ -191,6 +191,7 @@ typedef struct {
     int quit;
     int screenshot_armed;      /* a result arrived; shoot after the next frame */
     int exit_status;
+    size_t text_cut_bytes; /* bytes of --text beyond the field's limit, until an edit */
 } hs_app;
 
 /* Runs the desktop app; returns the process exit status. */
@@ -243,6 +244,9 @@ int hs_app_roles_click(hs_app *app, const SDL_Rect *main, int x, int y);
 
 /* Layout and drawing (app_draw.c). */
 void hs_app_layout(hs_app *app, hs_layout *out);
+/* Returns the byte offset of the character boundary in text[0..length] whose
+ * left edge is nearest to offset pixels from the start of the text. */
+size_t hs_app_text_offset_at(hs_app *app, const char *text, size_t length, float offset);
 void hs_app_draw(hs_app *app);
 int hs_app_heatmap_geometry(hs_app *app, const hs_layout *layout, hs_heatmap_geometry *out);
 

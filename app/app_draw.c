@@ -155,60 +155,131 @@ int hs_app_grid_hit(hs_app *app, const hs_layout *l, int x, int y, int *layer, i
 
 /* ---- text fields -------------------------------------------------------- */
 
-static void draw_field(hs_app *app, const SDL_Rect *r, const hs_textfield *f, int focused,
+size_t hs_app_text_offset_at(hs_app *app, const char *text, size_t length, float offset)
+{
+    size_t *starts = malloc((length + 1) * sizeof *starts);
+    size_t count = 0;
+    if (!starts)
+        return 0;
+    for (size_t pos = 0; pos <= length; pos++)
+        if (pos == length || (text[pos] & 0xC0) != 0x80)
+            starts[count++] = pos;
+
+    /* The last boundary whose left edge is at or before offset. */
+    size_t low = 0, high = count - 1;
+    while (low < high) {
+        size_t middle = (low + high + 1) / 2;
+        if (hs_render_measure(app->render, HS_FONT_NORMAL, text, starts[middle]) <= offset)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    size_t best = starts[low];
+    if (low + 1 < count) {
+        float before = (float)hs_render_measure(app->render, HS_FONT_NORMAL, text, starts[low]);
+        float after =
+            (float)hs_render_measure(app->render, HS_FONT_NORMAL, text, starts[low + 1]);
+        if (after - offset < offset - before)
+            best = starts[low + 1];
+    }
+    free(starts);
+    return best;
+}
+
+/* Returns the start of the character before pos. */
+static size_t previous_start(const char *text, size_t pos)
+{
+    while (pos > 0 && (text[--pos] & 0xC0) == 0x80)
+        ;
+    return pos;
+}
+
+/* Returns the start of the character after the one at pos. */
+static size_t next_start(const char *text, size_t length, size_t pos)
+{
+    while (pos < length && (text[++pos] & 0xC0) == 0x80)
+        ;
+    return pos;
+}
+
+/* Draws a one-line field that scrolls sideways to keep the cursor in view.
+ * Only the visible part of the text is drawn and measured prefixes make no
+ * textures, so a text of any length draws (a texture of the whole line could
+ * exceed the driver's size limit). */
+static void draw_field(hs_app *app, const SDL_Rect *r, hs_textfield *f, int focused,
                        const char *placeholder)
 {
     hs_renderer *g = app->render;
     float pad = px(app, 8);
     int line = hs_render_line_height(g, HS_FONT_NORMAL);
     float ty = r->y + (r->h - line) / 2.0f;
+    float left = r->x + pad, visible = r->w - 2 * pad;
 
     hs_render_rect(g, r->x, r->y, r->w, r->h, COLOR_PANEL);
     hs_render_outline(g, r->x, r->y, r->w, r->h, focused ? px(app, 2) : px(app, 1),
                       focused ? COLOR_ACCENT : COLOR_BORDER);
     SDL_Rect inner = {r->x + 2, r->y + 2, r->w - 4, r->h - 4};
     hs_render_clip(g, &inner);
+    if (f->length == 0 && !f->composition[0]) {
+        f->scroll = 0;
+        hs_render_text(g, HS_FONT_NORMAL, placeholder, left, ty, COLOR_MUTED);
+        if (focused)
+            hs_render_rect(g, left, ty, px(app, 2), line, COLOR_ACCENT);
+        hs_render_clip(g, NULL);
+        return;
+    }
+
+    /* The text with the IME composition spliced in at the cursor. */
+    size_t comp = strlen(f->composition);
+    size_t display_length = f->length + comp;
+    char *display_text = malloc(display_length + 1);
+    if (!display_text) {
+        hs_render_clip(g, NULL);
+        return;
+    }
+    memcpy(display_text, f->text, f->cursor);
+    memcpy(display_text + f->cursor, f->composition, comp);
+    memcpy(display_text + f->cursor + comp, f->text + f->cursor, f->length - f->cursor + 1);
+
+    /* Scroll so that the cursor stays inside the field. */
+    float cursor_x = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, f->cursor);
+    float comp_w = comp ? (float)hs_render_measure(g, HS_FONT_NORMAL, f->composition, comp) : 0;
+    float total = (float)hs_render_measure(g, HS_FONT_NORMAL, display_text, display_length);
+    if (cursor_x + comp_w - f->scroll > visible)
+        f->scroll = cursor_x + comp_w - visible;
+    if (cursor_x < f->scroll)
+        f->scroll = cursor_x - visible / 3;
+    if (f->scroll > total - visible)
+        f->scroll = total - visible;
+    if (f->scroll < 0)
+        f->scroll = 0;
 
     /* Selection highlight behind the text. */
     size_t start, end;
     hs_textfield_range(f, &start, &end);
-    char *buffer = malloc(f->length + sizeof f->composition + 1);
-    if (!buffer) {
-        hs_render_clip(g, NULL);
-        return;
-    }
     if (focused && start != end) {
-        memcpy(buffer, f->text, start);
-        buffer[start] = '\0';
-        float x0 = r->x + pad + hs_render_text_width(g, HS_FONT_NORMAL, buffer);
-        memcpy(buffer, f->text, end);
-        buffer[end] = '\0';
-        float x1 = r->x + pad + hs_render_text_width(g, HS_FONT_NORMAL, buffer);
-        hs_render_rect(g, x0, ty, x1 - x0, line, COLOR_SELECTION);
+        float x0 = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, start);
+        float x1 = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, end);
+        hs_render_rect(g, left + x0 - f->scroll, ty, x1 - x0, line, COLOR_SELECTION);
     }
-    if (f->length == 0 && !f->composition[0]) {
-        hs_render_text(g, HS_FONT_NORMAL, placeholder, r->x + pad, ty, COLOR_MUTED);
-    } else {
-        /* The text with the IME composition spliced in at the cursor. */
-        size_t comp = strlen(f->composition);
-        memcpy(buffer, f->text, f->cursor);
-        memcpy(buffer + f->cursor, f->composition, comp);
-        memcpy(buffer + f->cursor + comp, f->text + f->cursor, f->length - f->cursor + 1);
-        hs_render_text(g, HS_FONT_NORMAL, buffer, r->x + pad, ty, COLOR_TEXT);
-        if (comp) {
-            buffer[f->cursor] = '\0';
-            float cx = r->x + pad + hs_render_text_width(g, HS_FONT_NORMAL, buffer);
-            float cw = hs_render_text_width(g, HS_FONT_NORMAL, f->composition);
-            hs_render_rect(g, cx, ty + line - px(app, 2), cw, px(app, 1), COLOR_ACCENT);
-        }
-    }
-    if (focused) {
-        memcpy(buffer, f->text, f->cursor);
-        buffer[f->cursor] = '\0';
-        float cx = r->x + pad + hs_render_text_width(g, HS_FONT_NORMAL, buffer);
+
+    /* The visible characters, with one more on each side for partial ones. */
+    size_t first = hs_app_text_offset_at(app, display_text, display_length, f->scroll);
+    size_t last = hs_app_text_offset_at(app, display_text, display_length, f->scroll + visible);
+    first = previous_start(display_text, first);
+    last = next_start(display_text, display_length, last);
+    float first_x = (float)hs_render_measure(g, HS_FONT_NORMAL, display_text, first);
+    char saved = display_text[last];
+    display_text[last] = '\0';
+    hs_render_text(g, HS_FONT_NORMAL, display_text + first, left + first_x - f->scroll, ty, COLOR_TEXT);
+    display_text[last] = saved;
+    free(display_text);
+
+    float cx = left + cursor_x - f->scroll;
+    if (comp)
+        hs_render_rect(g, cx, ty + line - px(app, 2), comp_w, px(app, 1), COLOR_ACCENT);
+    if (focused)
         hs_render_rect(g, cx, ty, px(app, 2), line, COLOR_ACCENT);
-    }
-    free(buffer);
     hs_render_clip(g, NULL);
 }
 
@@ -767,6 +838,9 @@ static void draw_status(hs_app *app, const hs_layout *l)
                                      " · input cut from %d to the model's maximum of %d tokens",
                                      run->n_input, run->result->n);
     }
+    if (app->text_cut_bytes)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 " · text cut to the field's %zu bytes", app->text.length);
     if (app->model && app->model->config.arch != HS_ARCH_BERT && app->bos >= 0)
         used += (size_t)snprintf(text + used, sizeof text - used, " · BOS %s (B)",
                                  app->bos ? "on" : "off");

@@ -343,6 +343,7 @@ static void schedule_run(hs_app *app, Uint32 delay_ms)
 {
     app->edit_time = SDL_GetPerformanceCounter();
     app->edit_pending = 1;
+    app->text_cut_bytes = 0;
     app->run_deadline = SDL_GetTicks() + delay_ms;
     if (app->run_deadline == 0)
         app->run_deadline = 1;
@@ -700,27 +701,8 @@ static int point_in(const SDL_Rect *r, int x, int y)
 static void click_field(hs_app *app, hs_textfield *f, const SDL_Rect *rect, int x, int shift)
 {
     float pad = 8.0f * app->ui_scale;
-    size_t best = 0;
-    float best_distance = 1e9f;
-    char *prefix = malloc(f->length + 1);
-    if (!prefix)
-        return;
-    for (size_t pos = 0; pos <= f->length; pos++) {
-        if (pos < f->length && (f->text[pos] & 0xC0) == 0x80)
-            continue;
-        memcpy(prefix, f->text, pos);
-        prefix[pos] = '\0';
-        float px = rect->x + pad + hs_render_text_width(app->render, HS_FONT_NORMAL, prefix);
-        float distance = fabsf(px - (float)x);
-        if (distance < best_distance) {
-            best_distance = distance;
-            best = pos;
-        }
-        if (px > x + 40)
-            break;
-    }
-    free(prefix);
-    hs_textfield_set_cursor(f, best, shift);
+    float offset = (float)x - ((float)rect->x + pad) + f->scroll;
+    hs_textfield_set_cursor(f, hs_app_text_offset_at(app, f->text, f->length, offset), shift);
 }
 
 static void handle_click(hs_app *app, int x, int y, int shift)
@@ -1015,6 +997,13 @@ static int read_start_texts(hs_app *app)
         return -1;
     }
     hs_textfield_set(&app->text, text.data);
+    if (text.length > app->text.length) {
+        app->text_cut_bytes = text.length - app->text.length;
+        fprintf(stderr,
+                "headscope: --text: the text field keeps the first %zu bytes; the other %zu "
+                "are left out\n",
+                app->text.length, app->text_cut_bytes);
+    }
     if (o->pair)
         hs_textfield_set(&app->pair, pair.data);
     free(text.data);

@@ -454,6 +454,22 @@ int hs_render_text_width(hs_renderer *r, hs_font_size size, const char *text)
     return e ? e->width : 0;
 }
 
+int hs_render_measure(hs_renderer *r, hs_font_size size, const char *text, size_t bytes)
+{
+    if (bytes == 0)
+        return 0;
+    char *prefix = malloc(bytes + 1);
+    int width = 0;
+    if (!prefix)
+        return 0;
+    memcpy(prefix, text, bytes);
+    prefix[bytes] = '\0';
+    if (hs_fonts_measure(r->fonts[size], prefix, &width) != 0)
+        width = 0;
+    free(prefix);
+    return width;
+}
+
 int hs_render_line_height(hs_renderer *r, hs_font_size size)
 {
     return hs_fonts_line_height(r->fonts[size]);

@@ -70,6 +70,10 @@ int hs_render_text_rotated(hs_renderer *render, hs_font_size size, const char *u
 
 /* Measures text without drawing; returns the width in pixels. */
 int hs_render_text_width(hs_renderer *render, hs_font_size size, const char *utf8);
+
+/* Returns the width of the first bytes of utf8 without making a texture, so
+ * it suits text of any length. */
+int hs_render_measure(hs_renderer *render, hs_font_size size, const char *utf8, size_t bytes);
 int hs_render_line_height(hs_renderer *render, hs_font_size size);
 
 /* Uploads matrix[rows][cols] into tex (created on first use). */

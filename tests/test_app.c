@@ -272,6 +272,40 @@ static void layer_out_of_range_fails(void **state)
     free(log);
 }
 
+/* A sentence far wider than the window: the field shows its end, where the
+ * cursor is, as text and not as one dark bar (a texture of the whole line
+ * would exceed the driver's size limit). */
+static void long_text_field_scrolls(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-long-text");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/input.txt", dir);
+    char text[6001];
+    for (int i = 0; i < 6000; i++)
+        text[i] = "the river bank "[i % 15];
+    text[6000] = '\0';
+    hs_test_write_file(path, text, strlen(text));
+    assert_int_equal(run_app(dir, "--text - --screenshot s.png --describe s.json < input.txt"),
+                     0);
+
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    cJSON *desc = hs_test_read_json(path);
+    const cJSON *field = cJSON_GetObjectItemCaseSensitive(desc, "text_field");
+    assert_int_equal(cJSON_GetArraySize(field), 4);
+    int x = cJSON_GetArrayItem(field, 0)->valueint + 4;
+    int y = cJSON_GetArrayItem(field, 1)->valueint + 4;
+    int w = cJSON_GetArrayItem(field, 2)->valueint - 8;
+    int h = cJSON_GetArrayItem(field, 3)->valueint - 8;
+    image img = load_png(dir, "s.png");
+    int dark = count_dark(&img, x, y, w, h);
+    assert_true(dark > 200);       /* text is drawn */
+    assert_true(dark < w * h / 3); /* and is not a solid bar */
+    assert_true(count_dark(&img, x + w - 200, y, 200, h) > 50); /* the end is in view */
+    stbi_image_free(img.pixels);
+    cJSON_Delete(desc);
+}
+
 /* Compare mode on a decoder with no sentence B: B gives no tokens, and the
  * screenshot is still taken once both runs are back. */
 static void compare_empty_b_screenshot(void **state)
@@ -373,6 +407,7 @@ int main(void)
         cmocka_unit_test(broken_shader_exits_with_log),
         cmocka_unit_test(broken_tokenizer_fails_screenshot),
         cmocka_unit_test(compare_empty_b_screenshot),
+        cmocka_unit_test(long_text_field_scrolls),
         cmocka_unit_test(no_display_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
