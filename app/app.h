@@ -191,6 +191,7 @@ typedef struct {
     int quit;
     int screenshot_armed;      /* a result arrived; shoot after the next frame */
     int exit_status;
+    int focus_checked;         /* --focus was compared with the first result */
     size_t text_cut_bytes; /* bytes of --text beyond the field's limit, until an edit */
 } hs_app;
 

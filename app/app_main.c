@@ -29,18 +29,19 @@ static const char app_usage[] =
     "                 [--view heatmap|arcs|roles|compare] [--focus INDEX] [--cmap "
     "viridis|cividis]\n"
     "                 [--bos | --no-bos] [--size WxH] [--screenshot FILE.png]\n"
-    "                 [--describe FILE.json] [--aggregate layer-max|all-mean|rollout]\n"
+    "                 [--describe FILE.json]\n"
+    "                 [--aggregate layer-mean|layer-max|all-mean|rollout]\n"
     "                 [--hide-special] [--hide-first] [--words] [--export-dir DIR]\n"
     "                 [--lesson N] [--word WORD] [--timing]\n"
     "Opens the desktop app. Layers and heads count from 0; --head mean selects the\n"
     "layer's mean. --focus selects a token by its index. --screenshot writes the first\n"
     "complete frame after the result arrives to FILE.png and exits. --describe rewrites\n"
     "FILE.json after every frame with what the window shows (tokens, head, layout).\n"
-    "--aggregate shows the layer's max over heads, the mean over all heads, or attention\n"
-    "rollout; --hide-special and --hide-first hide those columns and renormalise rows;\n"
-    "--words merges word pieces into words. E exports the shown head and Shift+E every\n"
-    "head as PNG files into --export-dir (default ./headscope-export, created when\n"
-    "missing). --view compare compares --word (default: the first shared word) in\n"
+    "--aggregate shows the layer's mean (as --head mean) or max over heads, the mean over\n"
+    "all heads, or attention rollout. --hide-special and --hide-first hide those columns\n"
+    "and renormalise rows; --words merges word pieces into words. E exports the shown\n"
+    "head and Shift+E every head as PNG files into --export-dir (default\n"
+    "./headscope-export, created when missing). --view compare compares --word (default: the first shared word) in\n"
     "--text and --pair; --lesson N opens lesson N of assets/lessons.txt. --timing\n"
     "prints each frame's draw time and the time from a keystroke to its picture.\n"
     "HEADSCOPE_SHADER_DIR, when set, names a folder to read the GLSL shaders from\n"
@@ -165,8 +166,13 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
                 o->aggregate = HS_AGGREGATE_ALL_MEAN;
             } else if (strcmp(optarg, "rollout") == 0) {
                 o->aggregate = HS_AGGREGATE_ROLLOUT;
+            } else if (strcmp(optarg, "layer-mean") == 0) {
+                o->head = -1; /* the layer mean is the grid's mean column */
+                o->head_given = 1;
             } else {
-                hs_cli_fail("--aggregate: '%s' is not layer-max, all-mean or rollout", optarg);
+                hs_cli_fail("--aggregate: '%s' is not layer-mean, layer-max, all-mean or "
+                            "rollout",
+                            optarg);
                 return -1;
             }
             break;
@@ -292,6 +298,24 @@ static void clamp_selection(hs_app *app)
         app->focus_token = -1;
 }
 
+/* --focus is checked against the first result's token count. */
+static void check_initial_focus(hs_app *app)
+{
+    if (app->focus_checked || !app->run->result)
+        return;
+    app->focus_checked = 1;
+    if (app->options.focus < app->run->result->n)
+        return;
+    snprintf(app->message, sizeof app->message, "--focus %d is out of range: the input has %d tokens",
+             app->options.focus, app->run->result->n);
+    app->message_is_error = 1;
+    fprintf(stderr, "headscope: %s\n", app->message);
+    if (app->options.screenshot) {
+        app->exit_status = 1;
+        app->quit = 1;
+    }
+}
+
 static void apply_run(hs_app *app, hs_run *run)
 {
     if (run->generation != app->generation) {
@@ -325,6 +349,7 @@ static void apply_run(hs_app *app, hs_run *run)
         app->message_is_error = 0;
         upload_result(app);
         hs_app_compute_roles(app);
+        check_initial_focus(app);
         clamp_selection(app);
     }
     int compare = app->view == HS_VIEW_COMPARE;
@@ -1036,13 +1061,12 @@ static int init_state(hs_app *app)
     if (!app->lessons)
         fprintf(stderr, "headscope: lessons not loaded: %s\n", hs_error_message());
     if (o->lesson) {
-        if (app->lessons && o->lesson <= app->lessons->count) {
-            hs_app_open_lesson(app, o->lesson - 1);
-        } else {
-            snprintf(app->message, sizeof app->message, "--lesson %d: there are %d lessons",
-                     o->lesson, app->lessons ? app->lessons->count : 0);
-            app->message_is_error = 1;
+        if (!app->lessons || o->lesson > app->lessons->count) {
+            hs_cli_fail("--lesson %d is out of range: there are %d lessons", o->lesson,
+                        app->lessons ? app->lessons->count : 0);
+            return -1;
         }
+        hs_app_open_lesson(app, o->lesson - 1);
     }
     app->bos = o->bos;
     app->zoom = 1.0f;
@@ -1183,6 +1207,8 @@ int hs_app_main(int argc, char **argv)
                 !app->describe_failed) {
                 fprintf(stderr, "headscope: --describe: %s\n", hs_error_message());
                 app->describe_failed = 1; /* reported once, not every frame */
+                if (app->options.screenshot)
+                    app->exit_status = 1; /* a scripted run must see the failure */
             }
             if (app->screenshot_armed) {
                 if (save_screenshot(app, app->options.screenshot) != 0) {

@@ -6,6 +6,7 @@
 
 #include "hs_error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -114,7 +115,8 @@ int hs_cli_parse_int(const char *arg, const char *option, int *out)
     char *end = NULL;
     errno = 0;
     long value = strtol(arg, &end, 10);
-    if (errno || end == arg || *end != '\0' || value < 0 || value > INT_MAX) {
+    /* Digits only: strtol alone would also take leading spaces and a sign. */
+    if (!isdigit((unsigned char)arg[0]) || errno || *end != '\0' || value > INT_MAX) {
         hs_cli_fail("%s: '%s' is not a non-negative integer", option, arg);
         return -1;
     }
@@ -135,7 +137,7 @@ int hs_cli_parse_ids(const char *arg, int32_t **out)
         long value = strtol(p, &end, 10);
         /* An id ends the list or is followed by a comma and another id. */
         int bad_end = *end != '\0' && (*end != ',' || end[1] == '\0');
-        if (errno || end == p || value < 0 || value > INT32_MAX || bad_end) {
+        if (!isdigit((unsigned char)p[0]) || errno || value > INT32_MAX || bad_end) {
             hs_cli_fail("--ids: '%s' is not a comma-separated list of token ids", arg);
             free(ids);
             return -1;
@@ -242,8 +244,15 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
             known |= allowed[i] == c;
         if (c == '?' || c == ':' || !known) {
             const char *arg = index < argc ? argv[index] : "?";
-            if (c == ':' || (c == '?' && optopt))
+            /* optopt is a long option's id when its value is missing, and the
+             * character of an unknown short option such as '-5'. */
+            if (c == ':' || (c == '?' && optopt >= HS_OPT_MODEL))
                 hs_cli_usage_fail(command, "option '%s' needs a value", arg);
+            else if (arg[0] == '-' && arg[1] != '-')
+                hs_cli_usage_fail(command,
+                                  "unknown option '%s'; text that starts with '-' goes after "
+                                  "'--', or through standard input as '-'",
+                                  arg);
             else
                 hs_cli_usage_fail(command, "unknown option '%s'", arg);
             return -1;
@@ -309,6 +318,15 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
         case HS_OPT_HELP:
             break;
         }
+    }
+    /* Arguments after '--' are positional, whatever they start with. */
+    for (; optind < argc; optind++) {
+        if (o->positional_count >= max_positional ||
+            o->positional_count == (int)(sizeof o->positional / sizeof o->positional[0])) {
+            hs_cli_usage_fail(command, "unexpected argument '%s'", argv[optind]);
+            return -1;
+        }
+        o->positional[o->positional_count++] = argv[optind];
     }
     return 0;
 }

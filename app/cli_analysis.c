@@ -141,7 +141,12 @@ static int analyse(const hs_model *model, const char *arg, const char *what,
         return -1;
     out->result = hs_forward(model, out->enc->ids, out->enc->type_ids, out->enc->n);
     if (!out->result) {
-        hs_cli_fail("%s: %s", what, hs_error_message());
+        /* The engine's message names the model; compare's two sentences also
+         * need the option that gave the failing one. */
+        if (strcmp(what, "TEXT") == 0)
+            hs_cli_fail("%s", hs_error_message());
+        else
+            hs_cli_fail("%s: %s", what, hs_error_message());
         return -1;
     }
     hs_words_source source = {out->text.data, out->text.length, pair ? pair->data : NULL,

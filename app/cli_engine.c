@@ -9,6 +9,7 @@
 #include "hs_safetensors.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static const char tokenize_usage[] =
     "Prints the tokenization as JSON: ids, tokens (as the vocabulary spells them),\n"
     "labels (as headscope displays them), offsets (byte spans in the UTF-8 input) and,\n"
     "for BERT models, type_ids. TEXT '-' reads standard input. The folder may hold\n"
-    "only tokenizer files.\n";
+    "only tokenizer files. --pair is for BERT (WordPiece) tokenizers.\n";
 
 static const char dump_usage[] =
     "usage: headscope dump [--model MODEL] [--bos | --no-bos] (TEXT [--pair TEXT] | --ids "
@@ -37,7 +38,8 @@ static const char dump_usage[] =
 static const char inspect_usage[] =
     "usage: headscope inspect FILE.safetensors [--values NAME]\n"
     "Validates a safetensors file and lists every tensor (name, dtype, shape).\n"
-    "--values NAME prints that tensor's values, converted to float32, as a JSON array.\n";
+    "--values NAME prints that tensor's values, converted to float32, as a JSON array;\n"
+    "NaN and infinite values print as null, since JSON has no number for them.\n";
 
 /* ---- info -------------------------------------------------------------- */
 
@@ -177,6 +179,12 @@ int hs_cli_tokenize(int argc, char **argv)
     tok = load_tokenizer_only(o.model);
     if (!tok)
         goto done;
+    if (o.pair && hs_tokenizer_get_kind(tok) != HS_TOKENIZER_WORDPIECE) {
+        hs_cli_fail("--pair: sentence pairs are for BERT (WordPiece) tokenizers, and %s has "
+                    "another kind",
+                    o.model ? o.model : "the demo model");
+        goto done;
+    }
     hs_encode_options encode_options = {.add_special_tokens = 1, .bos = o.bos};
     enc = hs_tokenizer_encode(tok, text.data, text.length, o.pair ? pair.data : NULL,
                               pair.length, &encode_options);
@@ -327,19 +335,24 @@ static void print_values(const hs_tensor *t)
         hs_cli_fail("%s", hs_error_message());
         return;
     }
+    int64_t non_finite = 0;
     fputc('[', stdout);
     for (int64_t i = 0; i < t->count; i++) {
         if (i)
             fputs(", ", stdout);
         float v = values[i];
-        if (v != v)
-            fputs("NaN", stdout);
-        else if (v > 3.4e38f || v < -3.4e38f)
-            fputs(v > 0 ? "Infinity" : "-Infinity", stdout);
-        else
+        if (isfinite(v)) {
             printf("%.9g", v);
+        } else {
+            fputs("null", stdout);
+            non_finite++;
+        }
     }
     fputs("]\n", stdout);
+    if (non_finite)
+        fprintf(stderr, "headscope: note: %lld values of %s are NaN or infinite and print as "
+                        "null\n",
+                (long long)non_finite, t->name);
     free(values);
 }
 

@@ -342,6 +342,46 @@ static void no_display_fails_cleanly(void **state)
     free(log);
 }
 
+/* Out-of-range --lesson and --focus, and a --describe file that cannot be
+ * written, fail a scripted run with status 1 and a message. */
+static void bad_start_options_fail(void **state)
+{
+    REQUIRE_XVFB();
+    static const struct {
+        const char *args, *message;
+    } cases[] = {
+        {"--lesson 999 --screenshot s.png", "--lesson 999 is out of range"},
+        {"--focus 999 --screenshot s.png", "--focus 999 is out of range"},
+        {"--describe /proc/no-such/d.json --screenshot s.png", "--describe"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *dir = hs_test_tmpdir("app-bad-start");
+        char path[4200];
+        assert_int_equal(run_app(dir, cases[i].args), 1);
+        snprintf(path, sizeof path, "%s/app.log", dir);
+        char *log = hs_test_read_file(path, NULL);
+        assert_non_null(log);
+        if (!strstr(log, cases[i].message))
+            fail_msg("%s: no '%s' in:\n%s", cases[i].args, cases[i].message, log);
+        free(log);
+    }
+}
+
+/* --aggregate layer-mean selects the layer's mean, as --head mean does. */
+static void aggregate_layer_mean_selects_mean(void **state)
+{
+    REQUIRE_XVFB();
+    const char *dir = hs_test_tmpdir("app-layer-mean");
+    char path[4200];
+    assert_int_equal(
+        run_app(dir, "--aggregate layer-mean --layer 2 --screenshot s.png --describe s.json"), 0);
+    snprintf(path, sizeof path, "%s/s.json", dir);
+    cJSON *desc = hs_test_read_json(path);
+    assert_int_equal((int)json_number(desc, "layer"), 2);
+    assert_int_equal((int)json_number(desc, "head"), -1);
+    cJSON_Delete(desc);
+}
+
 /* A model whose tokenizer does not load still opens, but a screenshot run
  * gets no picture and exits 1 with the tokenizer's error. */
 static void broken_tokenizer_fails_screenshot(void **state)
@@ -408,6 +448,8 @@ int main(void)
         cmocka_unit_test(broken_tokenizer_fails_screenshot),
         cmocka_unit_test(compare_empty_b_screenshot),
         cmocka_unit_test(long_text_field_scrolls),
+        cmocka_unit_test(bad_start_options_fail),
+        cmocka_unit_test(aggregate_layer_mean_selects_mean),
         cmocka_unit_test(no_display_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1056,6 +1056,41 @@ static void inspect_handmade_file(void **state)
     free_result(&r);
 }
 
+/* JSON has no NaN or infinity, so --values prints them as null with a note on stderr. */
+static void inspect_values_non_finite(void **state)
+{
+    char dir[4200], path[4400];
+    make_tmpdir("cli-inspect-nan", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/odd.safetensors", dir);
+    const float values[3] = {1.5f, NAN, -INFINITY};
+    write_safetensors(path, "{\"odd\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}",
+                      values, sizeof values);
+    run_result r = run_in(dir, ARGS("inspect", path, "--values", "odd"));
+    assert_success(&r);
+    assert_string_equal(r.out, "[1.5, null, null]\n");
+    cJSON *json = cJSON_Parse(r.out);
+    assert_non_null(json);
+    cJSON_Delete(json);
+    assert_non_null(strstr(r.err, "2 values of odd are NaN or infinite"));
+    free_result(&r);
+}
+
+/* --pair is for WordPiece tokenizers, in tokenize as in the other commands. */
+static void tokenize_pair_needs_wordpiece(void **state)
+{
+    char dir[4200], path[4400];
+    make_tmpdir("cli-pair-bpe", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/vocab.json", dir);
+    const char vocab[] = "{\"a\": 0, \"b\": 1}";
+    hs_test_write_file(path, vocab, sizeof vocab - 1);
+    snprintf(path, sizeof path, "%s/merges.txt", dir);
+    const char merges[] = "#version: 0.2\n";
+    hs_test_write_file(path, merges, sizeof merges - 1);
+    run_result r = run_in(dir, ARGS("tokenize", "--model", dir, "a", "--pair", "b"));
+    ASSERT_FAILURE(&r, "--pair", dir);
+    free_result(&r);
+}
+
 static void inspect_fixture_files(void **state)
 {
     HS_REQUIRE_FIXTURES();
@@ -1223,7 +1258,8 @@ static void error_invalid_utf8(void **state)
 
 static void error_ids_not_numbers(void **state)
 {
-    static const char *const lists[] = {"1,x,3", "", "1,,2", "-5", "1.5", "7,", "99999999999"};
+    static const char *const lists[] = {"1,x,3", "", "1,,2", "-5", "1.5", "7,", "99999999999",
+                                        "+5", " 5", "5, 6"};
     char dir[4200];
     make_tmpdir("cli-ids", dir, sizeof dir);
     const char *model = any_model();
@@ -1238,6 +1274,37 @@ static void error_ids_not_numbers(void **state)
             ASSERT_FAILURE(&r, lists[i]);
         free_result(&r);
     }
+}
+
+/* Text that starts with '-' passes after '--'; before it, the error says how.
+ * Numbers take digits only. */
+static void options_dash_text_and_numbers(void **state)
+{
+    const char *model = any_model();
+    REQUIRE_MODEL(model);
+    char dir[4200];
+    make_tmpdir("cli-dash", dir, sizeof dir);
+
+    run_result r = run_in(dir, ARGS("tokenize", "--model", model, "--", "-5 degrees"));
+    assert_success(&r);
+    assert_non_null(strstr(r.out, "degrees"));
+    free_result(&r);
+
+    r = run_in(dir, ARGS("tokenize", "--model", model, "-5 degrees"));
+    ASSERT_FAILURE(&r, "unknown option '-5 degrees'", "'--'");
+    free_result(&r);
+    r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "-x", "foo"));
+    ASSERT_FAILURE(&r, "unknown option '-x'");
+    free_result(&r);
+    r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "--layer", " 2"));
+    ASSERT_FAILURE(&r, "--layer", "' 2'");
+    free_result(&r);
+    r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "--head", "+3"));
+    ASSERT_FAILURE(&r, "--head", "'+3'");
+    free_result(&r);
+    r = run_in(dir, ARGS("info", "--model", model, "--", "extra"));
+    ASSERT_FAILURE(&r, "unexpected argument 'extra'");
+    free_result(&r);
 }
 
 static void error_id_outside_vocabulary(void **state)
@@ -1422,6 +1489,8 @@ int main(void)
         cmocka_unit_test(tokenize_bos_flags),
         cmocka_unit_test(info_fixture_models),
         cmocka_unit_test(inspect_handmade_file),
+        cmocka_unit_test(inspect_values_non_finite),
+        cmocka_unit_test(tokenize_pair_needs_wordpiece),
         cmocka_unit_test(inspect_fixture_files),
         cmocka_unit_test(inspect_malformed_files),
         cmocka_unit_test(compare_default_top_small_model),
@@ -1430,6 +1499,7 @@ int main(void)
         cmocka_unit_test(error_hub_name_not_cached),
         cmocka_unit_test(error_invalid_utf8),
         cmocka_unit_test(error_ids_not_numbers),
+        cmocka_unit_test(options_dash_text_and_numbers),
         cmocka_unit_test(error_id_outside_vocabulary),
         cmocka_unit_test(error_unknown_option),
         cmocka_unit_test(error_missing_out),
