@@ -1276,8 +1276,8 @@ static void error_ids_not_numbers(void **state)
     }
 }
 
-/* Text that starts with '-' passes after '--'; before it, the error says how.
- * Numbers take digits only. */
+/* Text that starts with '-' passes after '--', and before it the error names
+ * '--'. Numbers take digits only. */
 static void options_dash_text_and_numbers(void **state)
 {
     const char *model = any_model();
