@@ -87,8 +87,11 @@ static void compute(hs_app *app, hs_comparison *c)
     const char *word_b = app->compare_word_b[0] ? app->compare_word_b : word;
     snprintf(c->word_a, sizeof c->word_a, "%s", word);
     snprintf(c->word_b, sizeof c->word_b, "%s", word_b);
-    c->pos_a = hs_words_find(words_a, a->encoding, c->word_a);
-    c->pos_b = hs_words_find(words_b, b->encoding, c->word_b);
+    /* A decoder's words of the common beginning give identical numbers in
+     * both sentences, so a later occurrence is preferred. */
+    int prefix = a->config.causal ? hs_encoding_common_prefix(a->encoding, b->encoding) : 0;
+    c->pos_a = hs_words_find_from(words_a, a->encoding, c->word_a, prefix);
+    c->pos_b = hs_words_find_from(words_b, b->encoding, c->word_b, prefix);
     if (c->pos_a < 0 || c->pos_b < 0) {
         snprintf(c->error, sizeof c->error, "the word '%s' is not in sentence %s",
                  c->pos_a < 0 ? c->word_a : c->word_b, c->pos_a < 0 ? "A" : "B");
@@ -105,8 +108,7 @@ static void compute(hs_app *app, hs_comparison *c)
     if (hs_compare_heads(ra, c->pos_a, rb, c->pos_b, c->heads) != 0 ||
         hs_compare_hidden(ra, c->pos_a, rb, c->pos_b, c->hidden) != 0)
         snprintf(c->error, sizeof c->error, "%s", hs_error_message());
-    if (a->config.causal && c->pos_a == c->pos_b &&
-        c->pos_a < hs_encoding_common_prefix(a->encoding, b->encoding))
+    if (a->config.causal && c->pos_a == c->pos_b && c->pos_a < prefix)
         snprintf(c->note, sizeof c->note,
                  "A and B are identical up to '%s' and a decoder reads only earlier tokens, "
                  "so every score is 0: pick a word after the sentences differ",

@@ -347,9 +347,11 @@ static int shown_heads(int top, int count)
 
 /* Finds word in one side, printing the error that names the word and the
  * sentence when it is absent. Returns the token position or -1. */
-static int find_word(const analysed *in, const char *word, const char *name)
+/* Finds word in a sentence, preferring an occurrence at token first_token or
+ * later (after a decoder's common beginning). */
+static int find_word(const analysed *in, const char *word, const char *name, int first_token)
 {
-    int pos = hs_words_find(in->words, in->enc, word);
+    int pos = hs_words_find_from(in->words, in->enc, word, first_token);
     if (pos < 0)
         hs_cli_fail("the word '%s' is not in sentence %s (\"%s\"); choose a word from both "
                     "sentences with --word",
@@ -408,10 +410,10 @@ int hs_cli_compare(int argc, char **argv)
         }
         word_a = word_b = a.words->labels[shared];
     }
-    int pos_a = find_word(&a, word_a, "A");
+    int pos_a = find_word(&a, word_a, "A", causal ? prefix : 0);
     if (pos_a < 0)
         goto done;
-    int pos_b = find_word(&b, word_b, "B");
+    int pos_b = find_word(&b, word_b, "B", causal ? prefix : 0);
     if (pos_b < 0)
         goto done;
     if (causal && pos_a == pos_b && pos_a < prefix)

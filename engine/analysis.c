@@ -701,17 +701,24 @@ int hs_encoding_common_prefix(const hs_encoding *a, const hs_encoding *b)
     return i;
 }
 
-int hs_words_find(const hs_words *words, const hs_encoding *enc, const char *word)
+int hs_words_find_from(const hs_words *words, const hs_encoding *enc, const char *word,
+                       int first_token)
 {
     const char *target = skip_space(word);
     if (!*target)
         return -1;
     for (int i = 0; i < words->n_words; i++)
-        if (!words->special[i] && equal_ignoring_case(words->labels[i], target))
+        if (words->first_token[i] >= first_token && !words->special[i] &&
+            equal_ignoring_case(words->labels[i], target))
             return words->first_token[i];
-    for (int i = 0; i < enc->n; i++)
+    for (int i = first_token > 0 ? first_token : 0; i < enc->n; i++)
         if (!(enc->flags[i] & HS_TOKEN_SPECIAL) &&
             equal_ignoring_case(bare_label(enc->labels[i]), target))
             return i;
-    return -1;
+    return first_token > 0 ? hs_words_find_from(words, enc, word, 0) : -1;
+}
+
+int hs_words_find(const hs_words *words, const hs_encoding *enc, const char *word)
+{
+    return hs_words_find_from(words, enc, word, 0);
 }

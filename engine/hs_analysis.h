@@ -258,4 +258,11 @@ int hs_encoding_common_prefix(const hs_encoding *a, const hs_encoding *b);
  * Returns -1 when nothing matches. */
 int hs_words_find(const hs_words *words, const hs_encoding *enc, const char *word);
 
+/* Like hs_words_find(), but prefers a match that starts at token first_token
+ * or later, and falls back to the first match anywhere. Compare mode on a
+ * decoder passes the length of the common beginning, where both sentences
+ * give identical numbers. */
+int hs_words_find_from(const hs_words *words, const hs_encoding *enc, const char *word,
+                       int first_token);
+
 #endif

@@ -504,6 +504,24 @@ static void words_first_shared(void **state)
     hs_words_free(wb);
 }
 
+/* A word that occurs twice: the occurrence at or after the given token is
+ * preferred, and the first one is the fallback. */
+static void words_find_from_later(void **state)
+{
+    const char *tokens[] = {"The", "key", "is", "on", "the", "table"};
+    const uint8_t flags[] = {0, 0, 0, 0, 0, 0};
+    test_encoding t;
+    make_encoding(&t, 6, tokens, tokens, NULL, flags);
+    hs_words *w = hs_words_group(&t.enc, HS_WORDS_WORDPIECE);
+    assert_non_null(w);
+    assert_int_equal(hs_words_find_from(w, &t.enc, "the", 0), 0);
+    assert_int_equal(hs_words_find_from(w, &t.enc, "the", 3), 4);
+    assert_int_equal(hs_words_find_from(w, &t.enc, "the", 5), 0); /* none later */
+    assert_int_equal(hs_words_find_from(w, &t.enc, "key", 3), 1);
+    assert_int_equal(hs_words_find_from(w, &t.enc, "lock", 3), -1);
+    hs_words_free(w);
+}
+
 /* ---- comparison on hand-made vectors ----------------------------------- */
 
 static void cosine_cases(void **state)
@@ -837,6 +855,7 @@ int main(void)
         cmocka_unit_test(words_source_byte_pieces),
         cmocka_unit_test(words_attention_merge),
         cmocka_unit_test(words_first_shared),
+        cmocka_unit_test(words_find_from_later),
         cmocka_unit_test(cosine_cases),
         cmocka_unit_test(compare_heads_hand),
         cmocka_unit_test(compare_bert_fixture),

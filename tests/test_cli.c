@@ -1180,6 +1180,38 @@ static void compare_default_top_small_model(void **state)
     free_result(&r);
 }
 
+/* On a decoder the compared word is taken after the sentences' common
+ * beginning, where its numbers can differ: the second "the" here. */
+static void compare_decoder_word_after_prefix(void **state)
+{
+    HS_REQUIRE_FIXTURES();
+    char dir[4200];
+    make_tmpdir("cli-compare-prefix", dir, sizeof dir);
+    const char *model = hs_test_fixture("gpt2-tiny-random");
+    run_result r = run_in(dir, ARGS("compare", "--model", model, "--a", "The key is on the table",
+                                    "--b", "The key is in the lock", "--json"));
+    assert_success(&r);
+    cJSON *json = cJSON_Parse(r.out);
+    assert_non_null(json);
+    const cJSON *side_a = cJSON_GetObjectItemCaseSensitive(json, "a");
+    const cJSON *side_b = cJSON_GetObjectItemCaseSensitive(json, "b");
+    const cJSON *pos_a = cJSON_GetObjectItemCaseSensitive(side_a, "position");
+    const cJSON *pos_b = cJSON_GetObjectItemCaseSensitive(side_b, "position");
+    if (!cJSON_IsNumber(pos_a) || !cJSON_IsNumber(pos_b))
+        fail_msg("no a.position or b.position in:\n%s", r.out);
+    assert_int_equal(pos_a->valueint, 4);
+    assert_int_equal(pos_b->valueint, 4);
+    cJSON_Delete(json);
+    free_result(&r);
+
+    r = run_in(dir, ARGS("compare", "--model", model, "--a", "The key is on the table", "--b",
+                         "The key is in the lock", "--word", "the"));
+    assert_success(&r);
+    assert_non_null(strstr(r.out, "A: The key is on [the] table"));
+    assert_null(strstr(r.err, "every score is 0"));
+    free_result(&r);
+}
+
 /* A token id far past any real vocabulary is an error, not an endless loop
  * or a gigabyte table. */
 static void error_token_id_too_large(void **state)
@@ -1494,6 +1526,7 @@ int main(void)
         cmocka_unit_test(inspect_fixture_files),
         cmocka_unit_test(inspect_malformed_files),
         cmocka_unit_test(compare_default_top_small_model),
+        cmocka_unit_test(compare_decoder_word_after_prefix),
         cmocka_unit_test(error_token_id_too_large),
         cmocka_unit_test(error_missing_model_folder),
         cmocka_unit_test(error_hub_name_not_cached),
