@@ -1,18 +1,37 @@
 /*
- * hs_io.h - whole-file reads and all-or-nothing file writes.
+ * hs_io.h - whole-file reads, strict JSON parsing and all-or-nothing file
+ * writes.
  */
 #ifndef HS_IO_H
 #define HS_IO_H
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
-/* Reads a whole file and appends a NUL byte. Returns NULL with an error naming
- * the path on failure. Caller frees. */
+struct cJSON;
+
+/* Opens a regular file for reading (close-on-exec) and stores its fstat() in
+ * *st. Never blocks: a named pipe, device, socket or folder is rejected with
+ * "not a regular file" and its kind, and a symbolic link whose target is
+ * missing is reported with that target. Returns the descriptor, or -1 with an
+ * error naming the path. */
+int hs_open_regular(const char *path, struct stat *st);
+
+/* Reads a whole regular file (see hs_open_regular) and appends a NUL byte.
+ * Returns NULL with an error naming the path on failure. Caller frees. */
 char *hs_read_file(const char *path, size_t *size);
+
+/* Parses text[0, length) as one JSON value followed by nothing but JSON
+ * whitespace. Returns NULL with an error naming path and the byte offset of
+ * the problem. Free the result with cJSON_Delete(). */
+struct cJSON *hs_json_parse(const char *text, size_t length, const char *path);
 
 /* Returns 1 when path names an existing regular file, else 0. */
 int hs_file_exists(const char *path);
+
+/* Returns 1 when anything exists at path, a dangling symbolic link included. */
+int hs_path_exists(const char *path);
 
 /* Returns 1 when path names an existing folder, else 0. */
 int hs_dir_exists(const char *path);

@@ -1,10 +1,12 @@
 /*
- * io.c - whole-file reads and writes through a temporary file and rename.
+ * io.c - whole-file reads that open regular files only, strict JSON parsing of
+ * whole files (cJSON), and writes through a temporary file and rename.
  */
 #include "hs_io.h"
 
 #include "hs_error.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,43 +14,153 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Names the kind of a file that is not a regular file, for messages. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a folder";
+    if (S_ISFIFO(mode))
+        return "a named pipe";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    return "not a file";
+}
+
+/* Sets the error for a path that open() or stat() rejected with errno. A
+ * symbolic link whose target is missing (an incomplete Hugging Face download
+ * leaves such links) is named together with its target. */
+static void set_open_error(const char *path, int error)
+{
+    struct stat link_st;
+    char target[4096];
+
+    if (error == ENOENT && lstat(path, &link_st) == 0 && S_ISLNK(link_st.st_mode)) {
+        ssize_t length = readlink(path, target, sizeof target - 1);
+        if (length < 0)
+            length = 0;
+        target[length] = '\0';
+        hs_error_set("%s: symbolic link to '%s', which does not exist", path, target);
+        return;
+    }
+    hs_error_set("%s: cannot open: %s", path, strerror(error));
+}
+
+int hs_open_regular(const char *path, struct stat *st)
+{
+    struct stat before;
+
+    /* stat() first, so a device or a pipe is never opened at all. */
+    if (stat(path, &before) != 0) {
+        set_open_error(path, errno);
+        return -1;
+    }
+    if (!S_ISREG(before.st_mode)) {
+        hs_error_set("%s: not a regular file (it is %s)", path, file_kind(before.st_mode));
+        return -1;
+    }
+
+    /* The path may have been replaced since stat(): O_NONBLOCK keeps open()
+     * from waiting for a writer if it is now a named pipe, and fstat()
+     * checks what was actually opened. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        set_open_error(path, errno);
+        return -1;
+    }
+    if (fstat(fd, st) != 0) {
+        hs_error_set("%s: cannot read its size: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        hs_error_set("%s: not a regular file (it is %s)", path, file_kind(st->st_mode));
+        close(fd);
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        hs_error_set("%s: cannot clear O_NONBLOCK: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 char *hs_read_file(const char *path, size_t *size)
 {
-    char *data = NULL;
-    FILE *file = fopen(path, "rb");
     struct stat st;
+    int fd = hs_open_regular(path, &st);
+    if (fd < 0)
+        return NULL;
 
-    if (!file) {
-        hs_error_set("%s: cannot open: %s", path, strerror(errno));
+    size_t length = (size_t)st.st_size;
+    char *data = malloc(length + 1);
+    if (!data) {
+        hs_error_set("%s: out of memory reading %zu bytes", path, length);
+        goto done;
+    }
+    size_t used = 0;
+    while (used < length) {
+        ssize_t n = read(fd, data + used, length - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n < 0)
+                hs_error_set("%s: read failed: %s", path, strerror(errno));
+            else
+                hs_error_set("%s: read failed: the file ended after %zu of %zu bytes", path,
+                             used, length);
+            free(data);
+            data = NULL;
+            goto done;
+        }
+        used += (size_t)n;
+    }
+    data[length] = '\0';
+    if (size)
+        *size = length;
+done:
+    close(fd);
+    return data;
+}
+
+cJSON *hs_json_parse(const char *text, size_t length, const char *path)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, length, &end, 0);
+
+    if (!root) {
+        hs_error_set("%s: not valid JSON (error at byte %ld)", path,
+                     end ? (long)(end - text) : 0L);
         return NULL;
     }
-    if (fstat(fileno(file), &st) != 0 || !S_ISREG(st.st_mode)) {
-        hs_error_set("%s: not a regular file", path);
-        goto done;
+    size_t used = (size_t)(end - text);
+    while (used < length && (text[used] == ' ' || text[used] == '\t' || text[used] == '\n' ||
+                             text[used] == '\r'))
+        used++;
+    if (used < length) {
+        hs_error_set("%s: not valid JSON: unexpected text after the top-level value at byte %zu",
+                     path, used);
+        cJSON_Delete(root);
+        return NULL;
     }
-    data = malloc((size_t)st.st_size + 1);
-    if (!data) {
-        hs_error_set("%s: out of memory reading %lld bytes", path, (long long)st.st_size);
-        goto done;
-    }
-    if (fread(data, 1, (size_t)st.st_size, file) != (size_t)st.st_size) {
-        hs_error_set("%s: read failed", path);
-        free(data);
-        data = NULL;
-        goto done;
-    }
-    data[st.st_size] = '\0';
-    if (size)
-        *size = (size_t)st.st_size;
-done:
-    fclose(file);
-    return data;
+    return root;
 }
 
 int hs_file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int hs_path_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
 }
 
 int hs_dir_exists(const char *path)

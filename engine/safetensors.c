@@ -11,7 +11,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,15 +349,9 @@ hs_safetensors *hs_safetensors_open(const char *path)
         hs_error_set("%s: out of memory", path);
         goto fail;
     }
-    fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        hs_error_set("%s: cannot open: %s", path, strerror(errno));
+    fd = hs_open_regular(path, &st);
+    if (fd < 0)
         goto fail;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        hs_error_set("%s: not a regular file", path);
-        goto fail;
-    }
     if (st.st_size < 8) {
         hs_error_set("%s: file has %lld bytes, too short for the 8-byte header length", path,
                      (long long)st.st_size);

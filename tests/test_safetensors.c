@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BAD_FILE "bad.safetensors"
 
@@ -129,6 +131,33 @@ static void folder_not_file(void **state)
     assert_null(hs_safetensors_open(dir));
     assert_contains(hs_error_message(), dir);
     assert_contains(hs_error_message(), "not a regular file");
+}
+
+/* open() on a named pipe waits for a writer, so the reader must reject it at
+ * once. The alarm kills the test instead of letting it hang. */
+static void fifo_not_file(void **state)
+{
+    const char *dir = hs_test_tmpdir("st-fifo");
+    const char *path = path_in(dir, "pipe.safetensors");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    hs_safetensors *file = hs_safetensors_open(path);
+    alarm(0);
+    assert_null(file);
+    assert_contains(hs_error_message(), "pipe.safetensors");
+    assert_contains(hs_error_message(), "not a regular file");
+    assert_contains(hs_error_message(), "named pipe");
+}
+
+static void broken_symlink(void **state)
+{
+    const char *dir = hs_test_tmpdir("st-broken-link");
+    const char *path = path_in(dir, "linked.safetensors");
+    assert_int_equal(symlink("../blobs/0123abcd", path), 0);
+    assert_null(hs_safetensors_open(path));
+    assert_contains(hs_error_message(), "linked.safetensors");
+    assert_contains(hs_error_message(), "symbolic link to '../blobs/0123abcd'");
+    assert_contains(hs_error_message(), "does not exist");
 }
 
 static void header_over_limit(void **state)
@@ -926,6 +955,8 @@ int main(void)
         cmocka_unit_test(empty_file),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(folder_not_file),
+        cmocka_unit_test(fifo_not_file),
+        cmocka_unit_test(broken_symlink),
         cmocka_unit_test(header_over_limit),
         cmocka_unit_test(header_length_max_u64),
         cmocka_unit_test(header_past_end),
