@@ -8,6 +8,7 @@
 #include "hs_model.h"
 
 #include "hs_error.h"
+#include "hs_io.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -26,30 +27,76 @@ const char *hs_arch_name(hs_arch arch)
     return "?";
 }
 
-/* Reads an integer field (first name found). Missing: fallback, or an error
- * when fallback is INT_MIN. */
+#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define REQUIRED (-2147483647 - 1)
+
+/* Finds a key of root. A name "outer.inner" is looked up inside the object
+ * outer; Hugging Face config keys contain no dots. */
+static const cJSON *find_key(const cJSON *root, const char *name)
+{
+    const char *dot = strchr(name, '.');
+    if (!dot)
+        return cJSON_GetObjectItemCaseSensitive(root, name);
+    char outer[64];
+    snprintf(outer, sizeof outer, "%.*s", (int)(dot - name), name);
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, outer),
+                                            dot + 1);
+}
+
+static const char *json_type_name(const cJSON *item)
+{
+    if (cJSON_IsArray(item))
+        return "an array";
+    if (cJSON_IsObject(item))
+        return "an object";
+    if (cJSON_IsString(item))
+        return "a string";
+    if (cJSON_IsNumber(item))
+        return "a number";
+    if (cJSON_IsBool(item))
+        return "a boolean";
+    return "null";
+}
+
+/* Sets the error for a key whose value has the wrong JSON type, showing the
+ * value as JSON text. */
+static int wrong_type(const char *path, const char *name, const char *expected,
+                      const cJSON *item)
+{
+    char text[64];
+    if (!cJSON_PrintPreallocated((cJSON *)item, text, sizeof text, 0))
+        snprintf(text, sizeof text, "(too long to show)");
+    hs_error_set("%s: '%s' has the wrong type: expected %s, found %s %s", path, name, expected,
+                 json_type_name(item), text);
+    return -1;
+}
+
+/* Checks that item is an integer that fits an int and stores it. */
+static int json_to_int(const cJSON *item, const char *path, const char *name, int *out)
+{
+    if (!cJSON_IsNumber(item))
+        return wrong_type(path, name, "an integer", item);
+    double value = item->valuedouble;
+    if (floor(value) != value || fabs(value) > 2147483647.0) {
+        hs_error_set("%s: '%s' is %g, must be an integer in the int range", path, name, value);
+        return -1;
+    }
+    *out = (int)value;
+    return 0;
+}
+
+/* Reads an integer field (first name found). Missing or null: fallback, or an
+ * error when fallback is REQUIRED. */
 static int read_int(const cJSON *root, const char *path, const char *const names[], int fallback,
                     int *out)
 {
     for (int i = 0; names[i]; i++) {
-        const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, names[i]);
+        const cJSON *item = find_key(root, names[i]);
         if (!item || cJSON_IsNull(item))
             continue;
-        if (cJSON_IsArray(item)) /* Llama 3 lists several eos_token_id values */
-            item = cJSON_GetArrayItem(item, 0);
-        if (!item) {
-            hs_error_set("%s: '%s' is an empty list", path, names[i]);
-            return -1;
-        }
-        double value = item->valuedouble;
-        if (!cJSON_IsNumber(item) || floor(value) != value || fabs(value) > 2147483647.0) {
-            hs_error_set("%s: '%s' must be an integer", path, names[i]);
-            return -1;
-        }
-        *out = (int)value;
-        return 0;
+        return json_to_int(item, path, names[i], out);
     }
-    if (fallback == -2147483647 - 1) {
+    if (fallback == REQUIRED) {
         hs_error_set("%s: missing '%s'", path, names[0]);
         return -1;
     }
@@ -57,34 +104,85 @@ static int read_int(const cJSON *root, const char *path, const char *const names
     return 0;
 }
 
-static int read_float(const cJSON *root, const char *path, const char *name, float fallback,
-                      float *out)
+/* Reads bos_token_id or eos_token_id: an integer, or a list of integers of
+ * which the first is kept (Llama 3 lists several eos_token_id values). */
+static int read_token_id(const cJSON *root, const char *path, const char *name, int *out)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
+    const cJSON *item = find_key(root, name);
+    *out = -1;
+    if (!item || cJSON_IsNull(item))
+        return 0;
+    if (!cJSON_IsArray(item))
+        return json_to_int(item, path, name, out);
+    if (cJSON_GetArraySize(item) == 0) {
+        hs_error_set("%s: '%s' is an empty list", path, name);
+        return -1;
+    }
+    const cJSON *entry;
+    int first = 1;
+    cJSON_ArrayForEach(entry, item)
+    {
+        int id = -1;
+        if (json_to_int(entry, path, name, &id) != 0)
+            return -1;
+        if (first)
+            *out = id;
+        first = 0;
+    }
+    return 0;
+}
+
+/* Reads a number field that must be finite and not negative, and also not
+ * zero unless allow_zero. Missing or null: fallback. */
+static int read_float(const cJSON *root, const char *path, const char *name, float fallback,
+                      int allow_zero, float *out)
+{
+    const cJSON *item = find_key(root, name);
     if (!item || cJSON_IsNull(item)) {
         *out = fallback;
         return 0;
     }
-    if (!cJSON_IsNumber(item)) {
-        hs_error_set("%s: '%s' must be a number", path, name);
+    if (!cJSON_IsNumber(item))
+        return wrong_type(path, name, "a number", item);
+    float value = (float)item->valuedouble;
+    if (!isfinite(value)) {
+        hs_error_set("%s: '%s' is %g, must be a finite number", path, name, item->valuedouble);
         return -1;
     }
-    *out = (float)item->valuedouble;
+    if (value < 0.0f || (!allow_zero && value == 0.0f)) {
+        hs_error_set("%s: '%s' is %g, must be %s", path, name, item->valuedouble,
+                     allow_zero ? "zero or positive" : "positive");
+        return -1;
+    }
+    *out = value;
     return 0;
 }
 
-static int read_bool(const cJSON *root, const char *name, int fallback)
+/* Reads a boolean field. Missing or null: fallback. */
+static int read_bool(const cJSON *root, const char *path, const char *name, int fallback,
+                     int *out)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
-    if (cJSON_IsBool(item))
-        return cJSON_IsTrue(item);
-    return fallback;
+    const cJSON *item = find_key(root, name);
+    *out = fallback;
+    if (!item || cJSON_IsNull(item))
+        return 0;
+    if (!cJSON_IsBool(item))
+        return wrong_type(path, name, "a boolean", item);
+    *out = cJSON_IsTrue(item);
+    return 0;
 }
 
-static const char *read_string(const cJSON *root, const char *name)
+/* Reads a string field into *out. Missing or null: *out is NULL. */
+static int read_string(const cJSON *root, const char *path, const char *name, const char **out)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(root, name);
-    return cJSON_IsString(item) ? item->valuestring : NULL;
+    const cJSON *item = find_key(root, name);
+    *out = NULL;
+    if (!item || cJSON_IsNull(item))
+        return 0;
+    if (!cJSON_IsString(item))
+        return wrong_type(path, name, "a string", item);
+    *out = item->valuestring;
+    return 0;
 }
 
 static int parse_activation(const char *name, const char *path, const char *field,
@@ -108,14 +206,13 @@ static int parse_activation(const char *name, const char *path, const char *fiel
     return 0;
 }
 
-#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define REQUIRED (-2147483647 - 1)
-
 static int parse_bert(hs_config *c, const cJSON *root, const char *path)
 {
-    const char *position_type = read_string(root, "position_embedding_type");
-    const char *act = read_string(root, "hidden_act");
+    const char *position_type, *act;
 
+    if (read_string(root, path, "position_embedding_type", &position_type) ||
+        read_string(root, path, "hidden_act", &act))
+        return -1;
     if (position_type && strcmp(position_type, "absolute") != 0) {
         hs_error_set("%s: position_embedding_type '%s' is not supported (only 'absolute')",
                      path, position_type);
@@ -128,7 +225,7 @@ static int parse_bert(hs_config *c, const cJSON *root, const char *path)
         read_int(root, path, NAMES("vocab_size"), REQUIRED, &c->vocab_size) ||
         read_int(root, path, NAMES("max_position_embeddings"), 512, &c->max_positions) ||
         read_int(root, path, NAMES("type_vocab_size"), 2, &c->type_vocab_size) ||
-        read_float(root, path, "layer_norm_eps", 1e-12f, &c->norm_eps))
+        read_float(root, path, "layer_norm_eps", 1e-12f, 1, &c->norm_eps))
         return -1;
     c->n_kv_heads = c->n_heads;
     return parse_activation(act ? act : "gelu", path, "hidden_act", &c->activation);
@@ -143,22 +240,25 @@ static int default_gpt2_ff(int d_model)
 
 static int parse_gpt2(hs_config *c, const cJSON *root, const char *path)
 {
-    const char *act = read_string(root, "activation_function");
+    const char *act;
+    int scale_weights;
 
-    if (read_int(root, path, NAMES("n_embd", "hidden_size"), REQUIRED, &c->d_model) ||
+    if (read_string(root, path, "activation_function", &act) ||
+        read_int(root, path, NAMES("n_embd", "hidden_size"), REQUIRED, &c->d_model) ||
         read_int(root, path, NAMES("n_layer", "num_hidden_layers"), REQUIRED, &c->n_layers) ||
         read_int(root, path, NAMES("n_head", "num_attention_heads"), REQUIRED, &c->n_heads) ||
         read_int(root, path, NAMES("vocab_size"), REQUIRED, &c->vocab_size) ||
         read_int(root, path, NAMES("n_positions", "max_position_embeddings"), 1024,
                  &c->max_positions) ||
         read_int(root, path, NAMES("n_inner"), default_gpt2_ff(c->d_model), &c->d_ff) ||
-        read_float(root, path, "layer_norm_epsilon", 1e-5f, &c->norm_eps))
+        read_float(root, path, "layer_norm_epsilon", 1e-5f, 1, &c->norm_eps) ||
+        read_bool(root, path, "scale_attn_weights", 1, &scale_weights) ||
+        read_bool(root, path, "scale_attn_by_inverse_layer_idx", 0, &c->scale_attn_by_layer))
         return -1;
-    if (!read_bool(root, "scale_attn_weights", 1)) {
+    if (!scale_weights) {
         hs_error_set("%s: scale_attn_weights false is not supported", path);
         return -1;
     }
-    c->scale_attn_by_layer = read_bool(root, "scale_attn_by_inverse_layer_idx", 0);
     c->n_kv_heads = c->n_heads;
     c->causal = 1;
     c->tie_word_embeddings = 1;
@@ -169,32 +269,49 @@ static int parse_gpt2(hs_config *c, const cJSON *root, const char *path)
 static int parse_rope_scaling(hs_config *c, const cJSON *root, const char *path)
 {
     const cJSON *scaling = cJSON_GetObjectItemCaseSensitive(root, "rope_scaling");
+    const char *type;
+
     c->rope_scaling = HS_ROPE_DEFAULT;
     if (!scaling || cJSON_IsNull(scaling))
         return 0;
-    const char *type = read_string(scaling, "rope_type");
-    if (!type)
-        type = read_string(scaling, "type");
+    if (!cJSON_IsObject(scaling))
+        return wrong_type(path, "rope_scaling", "an object", scaling);
+    if (read_string(root, path, "rope_scaling.rope_type", &type))
+        return -1;
+    if (!type && read_string(root, path, "rope_scaling.type", &type))
+        return -1;
     if (!type || strcmp(type, "default") == 0)
         return 0;
-    if (read_float(scaling, path, "factor", 1.0f, &c->rope_factor))
+    if (read_float(root, path, "rope_scaling.factor", 1.0f, 0, &c->rope_factor))
         return -1;
     if (strcmp(type, "linear") == 0) {
         c->rope_scaling = HS_ROPE_LINEAR;
-    } else if (strcmp(type, "llama3") == 0) {
-        c->rope_scaling = HS_ROPE_LLAMA3;
-        if (read_float(scaling, path, "low_freq_factor", 1.0f, &c->rope_low_freq_factor) ||
-            read_float(scaling, path, "high_freq_factor", 4.0f, &c->rope_high_freq_factor) ||
-            read_int(scaling, path, NAMES("original_max_position_embeddings"), 8192,
-                     &c->rope_original_max_positions))
-            return -1;
-    } else {
+        return 0;
+    }
+    if (strcmp(type, "llama3") != 0) {
         hs_error_set("%s: rope_scaling type '%s' is not supported (supported: linear, llama3)",
                      path, type);
         return -1;
     }
-    if (!(c->rope_factor > 0.0f)) {
-        hs_error_set("%s: rope_scaling factor %g must be positive", path, c->rope_factor);
+    c->rope_scaling = HS_ROPE_LLAMA3;
+    if (read_float(root, path, "rope_scaling.low_freq_factor", 1.0f, 0,
+                   &c->rope_low_freq_factor) ||
+        read_float(root, path, "rope_scaling.high_freq_factor", 4.0f, 0,
+                   &c->rope_high_freq_factor) ||
+        read_int(root, path, NAMES("rope_scaling.original_max_position_embeddings"), 8192,
+                 &c->rope_original_max_positions))
+        return -1;
+    /* The llama3 rule interpolates between the two factors, dividing by
+     * their difference. */
+    if (!(c->rope_high_freq_factor > c->rope_low_freq_factor)) {
+        hs_error_set("%s: rope_scaling high_freq_factor %g must be greater than "
+                     "low_freq_factor %g",
+                     path, c->rope_high_freq_factor, c->rope_low_freq_factor);
+        return -1;
+    }
+    if (c->rope_original_max_positions <= 0) {
+        hs_error_set("%s: rope_scaling original_max_position_embeddings is %d, must be positive",
+                     path, c->rope_original_max_positions);
         return -1;
     }
     return 0;
@@ -202,37 +319,40 @@ static int parse_rope_scaling(hs_config *c, const cJSON *root, const char *path)
 
 static int parse_llama(hs_config *c, const cJSON *root, const char *path)
 {
-    const char *act = read_string(root, "hidden_act");
+    const char *act;
+    int use_sliding_window, attention_bias;
 
-    if (read_int(root, path, NAMES("hidden_size"), REQUIRED, &c->d_model) ||
+    if (read_string(root, path, "hidden_act", &act) ||
+        read_int(root, path, NAMES("hidden_size"), REQUIRED, &c->d_model) ||
         read_int(root, path, NAMES("num_hidden_layers"), REQUIRED, &c->n_layers) ||
         read_int(root, path, NAMES("num_attention_heads"), REQUIRED, &c->n_heads) ||
         read_int(root, path, NAMES("num_key_value_heads"), c->n_heads, &c->n_kv_heads) ||
         read_int(root, path, NAMES("intermediate_size"), REQUIRED, &c->d_ff) ||
         read_int(root, path, NAMES("vocab_size"), REQUIRED, &c->vocab_size) ||
         read_int(root, path, NAMES("max_position_embeddings"), 2048, &c->max_positions) ||
-        read_float(root, path, "rms_norm_eps", 1e-6f, &c->norm_eps) ||
-        read_float(root, path, "rope_theta", 10000.0f, &c->rope_theta) ||
+        read_float(root, path, "rms_norm_eps", 1e-6f, 1, &c->norm_eps) ||
+        read_float(root, path, "rope_theta", 10000.0f, 0, &c->rope_theta) ||
         parse_rope_scaling(c, root, path))
         return -1;
     if (read_int(root, path, NAMES("head_dim"), c->n_heads ? c->d_model / c->n_heads : 0,
-                 &c->d_head))
+                 &c->d_head) ||
+        read_bool(root, path, "tie_word_embeddings", 0, &c->tie_word_embeddings) ||
+        read_bool(root, path, "use_sliding_window", 0, &use_sliding_window) ||
+        read_bool(root, path, "attention_bias", 0, &attention_bias))
         return -1;
     c->causal = 1;
-    c->tie_word_embeddings = read_bool(root, "tie_word_embeddings", 0);
 
     /* Mistral masks keys more than sliding_window positions back; Qwen2 does
      * so only when use_sliding_window is true. */
     int uses_window = strcmp(c->model_type, "mistral") == 0 ||
-                      (strcmp(c->model_type, "qwen2") == 0 &&
-                       read_bool(root, "use_sliding_window", 0));
+                      (strcmp(c->model_type, "qwen2") == 0 && use_sliding_window);
     if (uses_window && read_int(root, path, NAMES("sliding_window"), 0, &c->sliding_window))
         return -1;
     if (c->sliding_window < 0) {
         hs_error_set("%s: sliding_window %d must not be negative", path, c->sliding_window);
         return -1;
     }
-    c->qkv_bias = strcmp(c->model_type, "qwen2") == 0 || read_bool(root, "attention_bias", 0);
+    c->qkv_bias = strcmp(c->model_type, "qwen2") == 0 || attention_bias;
     return parse_activation(act ? act : "silu", path, "hidden_act", &c->activation);
 }
 
@@ -292,19 +412,32 @@ static int check_sizes(const hs_config *c, const char *path)
 int hs_config_parse(hs_config *c, const char *json_text, const char *path)
 {
     int status = -1;
-    cJSON *root = cJSON_Parse(json_text);
+    cJSON *root = NULL;
+    const char *model_type, *dtype;
 
     memset(c, 0, sizeof *c);
-    if (!root || !cJSON_IsObject(root)) {
-        hs_error_set("%s: not a JSON object", path);
+    root = hs_json_parse(json_text, strlen(json_text), path);
+    if (!root)
+        goto done;
+    if (!cJSON_IsObject(root)) {
+        hs_error_set("%s: not a JSON object (found %s)", path, json_type_name(root));
         goto done;
     }
-    const char *model_type = read_string(root, "model_type");
     const cJSON *archs = cJSON_GetObjectItemCaseSensitive(root, "architectures");
     const cJSON *first = cJSON_IsArray(archs) ? cJSON_GetArrayItem(archs, 0) : NULL;
-    const char *dtype = read_string(root, "torch_dtype");
+    if (archs && !cJSON_IsNull(archs) && !cJSON_IsArray(archs)) {
+        wrong_type(path, "architectures", "an array of strings", archs);
+        goto done;
+    }
+    if (first && !cJSON_IsString(first)) {
+        wrong_type(path, "architectures", "an array of strings", first);
+        goto done;
+    }
+    if (read_string(root, path, "model_type", &model_type) ||
+        read_string(root, path, "torch_dtype", &dtype))
+        goto done;
 
-    if (cJSON_IsString(first))
+    if (first)
         snprintf(c->architecture, sizeof c->architecture, "%s", first->valuestring);
     if (dtype)
         snprintf(c->torch_dtype, sizeof c->torch_dtype, "%s", dtype);
@@ -337,8 +470,8 @@ int hs_config_parse(hs_config *c, const char *json_text, const char *path)
     if (c->arch != HS_ARCH_LLAMA)
         c->d_head = c->n_heads > 0 ? c->d_model / c->n_heads : 0;
     if (c->arch == HS_ARCH_LLAMA || c->arch == HS_ARCH_GPT2) {
-        if (read_int(root, path, NAMES("bos_token_id"), -1, &c->bos_token_id) ||
-            read_int(root, path, NAMES("eos_token_id"), -1, &c->eos_token_id))
+        if (read_token_id(root, path, "bos_token_id", &c->bos_token_id) ||
+            read_token_id(root, path, "eos_token_id", &c->eos_token_id))
             goto done;
     } else {
         c->bos_token_id = -1;

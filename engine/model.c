@@ -367,27 +367,28 @@ static int add_file(hs_model *m, const char *path)
 static int open_weights(hs_model *m)
 {
     char path[4096];
+    /* Anything at these names is opened, so a folder, a named pipe or a
+     * broken symbolic link is reported as such instead of as missing. */
     snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
-    if (hs_file_exists(path))
+    if (hs_path_exists(path))
         return add_file(m, path);
 
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", m->dir);
-    if (!hs_file_exists(path)) {
+    if (!hs_path_exists(path)) {
         hs_error_set("%s: no model.safetensors and no model.safetensors.index.json (only the "
                      "safetensors format is supported)",
                      m->dir);
         return -1;
     }
-    char *text = hs_read_file(path, NULL);
+    size_t size = 0;
+    char *text = hs_read_file(path, &size);
     if (!text)
         return -1;
     int status = -1;
-    cJSON *root = cJSON_Parse(text);
+    cJSON *root = hs_json_parse(text, size, path);
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
-    if (!root) {
-        hs_error_set("%s: not valid JSON", path);
+    if (!root)
         goto done;
-    }
     if (!cJSON_IsObject(map)) {
         hs_error_set("%s: missing 'weight_map' object", path);
         goto done;
@@ -594,9 +595,15 @@ static int load_config(hs_model *m)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", m->dir);
-    char *text = hs_read_file(path, NULL);
+    size_t size = 0;
+    char *text = hs_read_file(path, &size);
     if (!text)
         return -1;
+    if (strlen(text) != size) {
+        hs_error_set("%s: not valid JSON: NUL byte at byte %zu", path, strlen(text));
+        free(text);
+        return -1;
+    }
     int status = hs_config_parse(&m->config, text, path);
     free(text);
     return status;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Sizes of the tiny models: d hidden, h heads, f feed-forward, V vocabulary,
  * P positions, T token types. */
@@ -410,6 +411,13 @@ static cJSON *llama_config(int layers, int tied)
     return c;
 }
 
+/* Replaces (or adds) a field of a config with raw JSON text. */
+static void set_raw(cJSON *config, const char *key, const char *json)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(config, key);
+    cJSON_AddRawToObject(config, key, json);
+}
+
 /* Replaces (or adds) a number field of a config. */
 static void set_number(cJSON *config, const char *key, double value)
 {
@@ -701,6 +709,116 @@ static void config_llama_huge_head(void **state)
     assert_contains(message, "1073741824");
 }
 
+static void config_wrong_types(void **state)
+{
+    static const struct {
+        const char *arch;
+        const char *key;
+        const char *value;
+        const char *expected;
+    } cases[] = {
+        {"bert", "num_hidden_layers", "[6]", "expected an integer, found an array [6]"},
+        {"bert", "hidden_size", "[6]", "expected an integer, found an array [6]"},
+        {"bert", "vocab_size", "\"16\"", "expected an integer, found a string \"16\""},
+        {"bert", "hidden_act", "3", "expected a string, found a number 3"},
+        {"bert", "model_type", "5", "expected a string, found a number 5"},
+        {"bert", "layer_norm_eps", "true", "expected a number, found a boolean true"},
+        {"bert", "architectures", "\"BertModel\"", "expected an array of strings"},
+        {"gpt2", "scale_attn_weights", "\"yes\"", "expected a boolean"},
+        {"llama", "rope_scaling", "\"linear\"", "expected an object, found a string"},
+        {"llama", "rope_theta", "\"1e4\"", "expected a number"},
+        {"llama", "tie_word_embeddings", "1", "expected a boolean, found a number 1"},
+        {"llama", "bos_token_id", "[1, \"2\"]", "expected an integer, found a string"},
+    };
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-config-types");
+    write_bert_folder(dir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *config = strcmp(cases[i].arch, "bert") == 0   ? bert_config(1)
+                        : strcmp(cases[i].arch, "gpt2") == 0 ? gpt2_config(1)
+                                                             : llama_config(1, 1);
+        set_raw(config, cases[i].key, cases[i].value);
+        write_json(dir, "config.json", config);
+        char expected_key[96];
+        snprintf(expected_key, sizeof expected_key, "'%s' has the wrong type", cases[i].key);
+        const char *message = load_invalid(dir);
+        assert_contains(message, "config.json");
+        assert_contains(message, expected_key);
+        assert_contains(message, cases[i].expected);
+    }
+}
+
+static void config_trailing_text(void **state)
+{
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-config-trailing");
+    write_bert_folder(dir);
+    write_text(dir, "config.json", "{\"model_type\": \"bert\"}\n}x");
+
+    const char *message = load_invalid(dir);
+    assert_contains(message, "config.json");
+    assert_contains(message, "unexpected text after the top-level value at byte 23");
+}
+
+/* Numbers that would make the forward pass produce NaN or infinity are
+ * rejected when config.json is read, naming the key. */
+static void config_numbers_out_of_range(void **state)
+{
+    static const struct {
+        const char *arch;
+        const char *key;
+        const char *value;
+        const char *expected;
+    } cases[] = {
+        {"llama", "rope_theta", "0", "'rope_theta' is 0, must be positive"},
+        {"llama", "rope_theta", "-10000", "'rope_theta' is -10000, must be positive"},
+        {"llama", "rope_theta", "1e999", "'rope_theta' is inf, must be a finite number"},
+        {"llama", "rms_norm_eps", "-1e-06", "'rms_norm_eps' is -1e-06, must be zero or positive"},
+        {"llama", "rms_norm_eps", "1e39", "'rms_norm_eps' is 1e+39, must be a finite number"},
+        {"bert", "layer_norm_eps", "-1", "'layer_norm_eps' is -1, must be zero or positive"},
+        {"gpt2", "layer_norm_epsilon", "-1e999", "'layer_norm_epsilon' is -inf"},
+        {"llama", "rope_scaling", "{\"type\": \"linear\", \"factor\": 0}",
+         "'rope_scaling.factor' is 0, must be positive"},
+        {"llama", "rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": 8, "
+                                  "\"low_freq_factor\": 4, \"high_freq_factor\": 4}",
+         "high_freq_factor 4 must be greater than low_freq_factor 4"},
+        {"llama", "rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": 8, "
+                                  "\"original_max_position_embeddings\": 0}",
+         "original_max_position_embeddings is 0, must be positive"},
+    };
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-config-numbers");
+    write_bert_folder(dir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *config = strcmp(cases[i].arch, "bert") == 0   ? bert_config(1)
+                        : strcmp(cases[i].arch, "gpt2") == 0 ? gpt2_config(1)
+                                                             : llama_config(1, 1);
+        set_raw(config, cases[i].key, cases[i].value);
+        write_json(dir, "config.json", config);
+        const char *message = load_invalid(dir);
+        assert_contains(message, "config.json");
+        assert_contains(message, cases[i].expected);
+    }
+}
+
+/* open() on a named pipe waits for a writer, so loading must reject it at once.
+ * The alarm kills the test instead of letting it hang. */
+static void config_fifo(void **state)
+{
+    char dir[PATH_CAPACITY], path[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-config-fifo");
+    write_bert_folder(dir);
+    join_path(path, sizeof path, dir, "config.json");
+    assert_int_equal(remove(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+
+    alarm(10);
+    const char *message = load_invalid(dir);
+    alarm(0);
+    assert_contains(message, path);
+    assert_contains(message, "not a regular file (it is a named pipe)");
+}
+
 /* ---- weight files ------------------------------------------------------- */
 
 static void weights_missing(void **state)
@@ -714,6 +832,42 @@ static void weights_missing(void **state)
     assert_contains(message, dir);
     assert_contains(message, "model.safetensors");
     assert_contains(message, "model.safetensors.index.json");
+}
+
+/* A folder, a named pipe or a broken symbolic link named model.safetensors
+ * is reported as what it is, not as a missing file. */
+static void weights_not_regular(void **state)
+{
+    char dir[PATH_CAPACITY], path[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-weights-kinds");
+    write_json(dir, "config.json", bert_config(1));
+    join_path(path, sizeof path, dir, "model.safetensors");
+
+    assert_int_equal(mkdir(path, 0755), 0);
+    const char *message = load_invalid(dir);
+    assert_contains(message, path);
+    assert_contains(message, "not a regular file (it is a folder)");
+    assert_int_equal(rmdir(path), 0);
+
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    message = load_invalid(dir);
+    alarm(0);
+    assert_contains(message, path);
+    assert_contains(message, "not a regular file (it is a named pipe)");
+    assert_int_equal(remove(path), 0);
+
+    assert_int_equal(symlink("../../blobs/5f2e1c", path), 0);
+    message = load_invalid(dir);
+    assert_contains(message, path);
+    assert_contains(message, "symbolic link to '../../blobs/5f2e1c', which does not exist");
+    assert_int_equal(remove(path), 0);
+
+    join_path(path, sizeof path, dir, "model.safetensors.index.json");
+    assert_int_equal(symlink("../../blobs/77aa01", path), 0);
+    message = load_invalid(dir);
+    assert_contains(message, path);
+    assert_contains(message, "symbolic link to '../../blobs/77aa01'");
 }
 
 static void weights_invalid_file(void **state)
@@ -915,6 +1069,34 @@ static void index_not_json(void **state)
     const char *message = load_invalid(dir);
     assert_contains(message, "model.safetensors.index.json");
     assert_contains(message, "not valid JSON");
+}
+
+static void index_trailing_text(void **state)
+{
+    char dir[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-index-trailing");
+    write_json(dir, "config.json", bert_config(1));
+    write_text(dir, "model.safetensors.index.json", "{\"weight_map\": {}} {}");
+
+    const char *message = load_invalid(dir);
+    assert_contains(message, "model.safetensors.index.json");
+    assert_contains(message, "unexpected text after the top-level value at byte 19");
+}
+
+static void shard_broken_symlink(void **state)
+{
+    char dir[PATH_CAPACITY], path[PATH_CAPACITY];
+    make_dir(dir, sizeof dir, "model-shard-link");
+    write_json(dir, "config.json", bert_config(1));
+    write_text(dir, "model.safetensors.index.json",
+               "{\"weight_map\": {\"bert.embeddings.word_embeddings.weight\": "
+               "\"model-00001-of-00002.safetensors\"}}");
+    join_path(path, sizeof path, dir, "model-00001-of-00002.safetensors");
+    assert_int_equal(symlink("../../blobs/9c0ffee", path), 0);
+
+    const char *message = load_invalid(dir);
+    assert_contains(message, "model-00001-of-00002.safetensors");
+    assert_contains(message, "symbolic link to '../../blobs/9c0ffee', which does not exist");
 }
 
 static void index_shard_outside(void **state)
@@ -1823,7 +2005,12 @@ int main(void)
         cmocka_unit_test(config_size_fractional),
         cmocka_unit_test(config_gpt2_huge_hidden),
         cmocka_unit_test(config_llama_huge_head),
+        cmocka_unit_test(config_wrong_types),
+        cmocka_unit_test(config_trailing_text),
+        cmocka_unit_test(config_numbers_out_of_range),
+        cmocka_unit_test(config_fifo),
         cmocka_unit_test(weights_missing),
+        cmocka_unit_test(weights_not_regular),
         cmocka_unit_test(weights_invalid_file),
         cmocka_unit_test(tensor_missing),
         cmocka_unit_test(tensor_missing_layer),
@@ -1834,6 +2021,8 @@ int main(void)
         cmocka_unit_test(shard_missing),
         cmocka_unit_test(index_without_weight_map),
         cmocka_unit_test(index_not_json),
+        cmocka_unit_test(index_trailing_text),
+        cmocka_unit_test(shard_broken_symlink),
         cmocka_unit_test(index_shard_outside),
         cmocka_unit_test(index_tensor_not_in_shards),
         cmocka_unit_test(bert_prefix_and_layer_norm),
