@@ -7,6 +7,7 @@
  * Depends on cJSON and PCRE2 (8-bit code units).
  */
 #include "hs_error.h"
+#include "hs_io.h"
 #include "tokenizer_internal.h"
 
 #include <cjson/cJSON.h>
@@ -294,11 +295,29 @@ static int32_t lookup_piece(const hs_tokenizer *tok, const char *s, size_t len, 
     return hs_tok_strmap_get(&tok->token_to_id, *scratch, plen + len + slen);
 }
 
+/* Sets the error for a character of a word that has no vocabulary entry, no
+ * byte-fallback tokens and no unknown token to replace it. */
+static int unknown_piece(const hs_tokenizer *tok, const char *piece, size_t len, int32_t offset)
+{
+    char shown[64];
+    hs_tok_describe_piece(piece, len, shown, sizeof shown);
+    if (tok->bpe->unk_token)
+        hs_error_set("%s: %s at byte %d of the text is not in the vocabulary, and neither is "
+                     "the unknown token '%s' (unk_token) that would replace it",
+                     tok->vocab_path, shown, (int)offset, tok->bpe->unk_token);
+    else
+        hs_error_set("%s: %s at byte %d of the text is not in the vocabulary, and the "
+                     "tokenizer has no unknown token (unk_token) to replace it",
+                     tok->vocab_path, shown, (int)offset);
+    return -1;
+}
+
 /* Turns the characters of a word into initial symbols: vocabulary entries,
- * else byte-fallback tokens, else the unknown token (fused when fuse_unk), else
- * nothing: a character with no entry is dropped before merging. */
+ * else byte-fallback tokens, else the unknown token (fused when fuse_unk).
+ * A character with none of these is dropped and counted in list when
+ * bpe->drop_unknown is set, else it is an error. */
 static int initial_symbols(const hs_tokenizer *tok, const char *word, size_t len,
-                           symbols *syms)
+                           const int32_t *span_start, symbols *syms, hs_tok_list *list)
 {
     const hs_bpe *bpe = tok->bpe;
     char *scratch = NULL;
@@ -313,37 +332,48 @@ static int initial_symbols(const hs_tokenizer *tok, const char *word, size_t len
         int32_t id = lookup_piece(tok, word + i, (size_t)size, i == 0, end == len, &scratch,
                                   &scratch_len);
         if (id == -2)
-            goto done;
+            goto oom;
         int fallback = id < 0 && bpe->byte_fallback;
         for (size_t k = i; fallback && k < end; k++)
             fallback = bpe->byte_ids[(uint8_t)word[k]] >= 0;
+        if (id < 0 && !fallback && bpe->unk_id < 0) {
+            if (!bpe->drop_unknown) {
+                unknown_piece(tok, word + i, (size_t)size, span_start[i]);
+                goto done;
+            }
+            if (list->n_dropped++ == 0)
+                list->first_dropped_at = span_start[i];
+            i = end;
+            continue;
+        }
         if ((id >= 0 || fallback) && unk_start >= 0) {
             if (symbols_push(syms, bpe->unk_id, unk_start, unk_end) != 0)
-                goto done;
+                goto oom;
             unk_start = -1;
         }
         if (id >= 0) {
             if (symbols_push(syms, id, (int)i, (int)end) != 0)
-                goto done;
+                goto oom;
         } else if (fallback) {
             for (size_t k = i; k < end; k++)
                 if (symbols_push(syms, bpe->byte_ids[(uint8_t)word[k]], (int)k, (int)k + 1) != 0)
-                    goto done;
-        } else if (bpe->unk_id >= 0) {
-            if (unk_start >= 0 && bpe->fuse_unk) {
-                unk_end = (int)end;
-            } else {
-                if (unk_start >= 0 && symbols_push(syms, bpe->unk_id, unk_start, unk_end) != 0)
-                    goto done;
-                unk_start = (int)i;
-                unk_end = (int)end;
-            }
+                    goto oom;
+        } else if (unk_start >= 0 && bpe->fuse_unk) {
+            unk_end = (int)end;
+        } else {
+            if (unk_start >= 0 && symbols_push(syms, bpe->unk_id, unk_start, unk_end) != 0)
+                goto oom;
+            unk_start = (int)i;
+            unk_end = (int)end;
         }
         i = end;
     }
     if (unk_start >= 0 && symbols_push(syms, bpe->unk_id, unk_start, unk_end) != 0)
-        goto done;
+        goto oom;
     status = 0;
+    goto done;
+oom:
+    hs_error_set("bpe: out of memory for a word of %zu bytes", len);
 done:
     free(scratch);
     return status;
@@ -376,8 +406,8 @@ int hs_bpe_encode_word(const hs_tokenizer *tok, const char *word, size_t len,
         if (id >= 0)
             return hs_tok_list_push(list, id, span_start[0], span_end[len - 1], 0, segment, 0);
     }
-    if (initial_symbols(tok, word, len, &syms) != 0)
-        goto oom;
+    if (initial_symbols(tok, word, len, span_start, &syms, list) != 0)
+        goto done;
     for (int i = 0; i + 1 < syms.n; i++)
         if (push_pair(bpe, &syms, &heap, i) != 0)
             goto oom;
@@ -488,7 +518,7 @@ done:
 static int load_merges_txt(hs_tokenizer *tok, const char *path)
 {
     size_t size = 0;
-    char *data = hs_tok_read_file(path, &size);
+    char *data = hs_read_file(path, &size);
     int status = -1, skipped = 0;
     if (!data)
         return -1;
@@ -564,6 +594,14 @@ int hs_bpe_gpt2_load(hs_tokenizer *tok, const char *dir)
     if (hs_tok_read_configs(dir, &config, &map) != 0)
         goto done;
 
+    /* GPT2Tokenizer looks a piece up as encoder.get(piece, encoder.get(unk_token)),
+     * which gives no id when both are missing, so such a piece is an error. */
+    const char *unk = hs_tok_config_token(config, map, "unk_token", "<|endoftext|>");
+    bpe->unk_token = unk ? hs_tok_arena_strndup(&tok->arena, unk, strlen(unk)) : NULL;
+    if (unk && !bpe->unk_token) {
+        hs_error_set("%s: out of memory", path);
+        goto done;
+    }
     tok->unk_id = hs_tok_add_special(tok, config, map, "unk_token", "<|endoftext|>");
     tok->bos_id = hs_tok_add_special(tok, config, map, "bos_token", "<|endoftext|>");
     tok->eos_id = hs_tok_add_special(tok, config, map, "eos_token", "<|endoftext|>");

@@ -433,6 +433,10 @@ static int read_vocab(hs_tokenizer *tok, const cJSON *vocab)
         hs_error_set("tokenizer.json: model.vocab is not an object");
         return -1;
     }
+    if (cJSON_GetArraySize(vocab) == 0) {
+        hs_error_set("tokenizer.json: model.vocab is empty, so no text can be encoded");
+        return -1;
+    }
     cJSON_ArrayForEach(item, vocab)
     {
         if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble > INT32_MAX) {
@@ -509,7 +513,17 @@ static int read_bpe_model(hs_tokenizer *tok, const cJSON *model)
     bpe->byte_fallback = get_bool(model, "byte_fallback", 0);
     bpe->ignore_merges = get_bool(model, "ignore_merges", 0);
     bpe->fuse_unk = get_bool(model, "fuse_unk", 0);
-    bpe->unk_id = token_id(tok, get_string(model, "unk_token"));
+    /* Like the tokenizers library's BPE model, a character with no entry is
+     * dropped when unk_token is null, and an error when unk_token is named but
+     * missing from the vocabulary. */
+    const char *unk = get_string(model, "unk_token");
+    bpe->unk_id = token_id(tok, unk);
+    bpe->unk_token = unk ? hs_tok_arena_strndup(&tok->arena, unk, strlen(unk)) : NULL;
+    bpe->drop_unknown = unk == NULL;
+    if (unk && !bpe->unk_token) {
+        hs_error_set("tokenizer.json: out of memory");
+        return -1;
+    }
     const char *prefix = nonempty_string(model, "continuing_subword_prefix");
     const char *suffix = nonempty_string(model, "end_of_word_suffix");
     bpe->continuing_prefix = prefix ? hs_tok_arena_strndup(&tok->arena, prefix, strlen(prefix))

@@ -7,15 +7,14 @@
  * wordpiece.c, bpe_gpt2.c and tokenizer_json.c.
  */
 #include "hs_error.h"
+#include "hs_io.h"
 #include "hs_tokenizer.h"
 #include "tokenizer_internal.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <utf8proc.h>
 
 /* ---- UTF-8 */
@@ -113,65 +112,19 @@ long hs_utf8_invalid_offset(const char *text, size_t len)
 
 /* ---- files and configs */
 
-char *hs_tok_read_file(const char *path, size_t *size)
-{
-    char *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        hs_error_set("%s: cannot open: %s", path, strerror(errno));
-        goto done;
-    }
-    if (fseek(f, 0, SEEK_END) != 0) {
-        hs_error_set("%s: cannot seek: %s", path, strerror(errno));
-        goto done;
-    }
-    long length = ftell(f);
-    if (length < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        hs_error_set("%s: cannot read its size: %s", path, strerror(errno));
-        goto done;
-    }
-    data = malloc((size_t)length + 1);
-    if (!data) {
-        hs_error_set("%s: out of memory for %ld bytes", path, length);
-        goto done;
-    }
-    if (fread(data, 1, (size_t)length, f) != (size_t)length) {
-        hs_error_set("%s: short read of %ld bytes", path, length);
-        free(data);
-        data = NULL;
-        goto done;
-    }
-    data[length] = '\0';
-    if (size)
-        *size = (size_t)length;
-done:
-    if (f)
-        fclose(f);
-    return data;
-}
-
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 cJSON *hs_tok_read_json(const char *path, int *missing)
 {
     *missing = 0;
-    if (!file_exists(path)) {
+    if (!hs_path_exists(path)) {
         *missing = 1;
         hs_error_set("%s: file not found", path);
         return NULL;
     }
     size_t size = 0;
-    char *text = hs_tok_read_file(path, &size);
+    char *text = hs_read_file(path, &size);
     if (!text)
         return NULL;
-    const char *end = NULL;
-    cJSON *json = cJSON_ParseWithLengthOpts(text, size, &end, 0);
-    if (!json)
-        hs_error_set("%s: invalid JSON near byte %ld", path, end ? (long)(end - text) : 0L);
+    cJSON *json = hs_json_parse(text, size, path);
     free(text);
     return json;
 }
@@ -244,6 +197,26 @@ int32_t hs_tok_add_special(hs_tokenizer *tok, const cJSON *config, const cJSON *
     if (hs_tok_add_added(tok, content, strlen(content), id, 1, 0, 0, 0) != 0)
         return -2;
     return id;
+}
+
+void hs_tok_describe_piece(const char *piece, size_t len, char *out, size_t size)
+{
+    int visible = hs_utf8_invalid_offset(piece, len) < 0;
+    for (size_t i = 0; visible && i < len;) {
+        int n = 1;
+        int32_t cp = hs_tok_utf8_decode(piece + i, len - i, &n);
+        utf8proc_category_t category = utf8proc_category(cp);
+        visible = cp == ' ' || (category != UTF8PROC_CATEGORY_CN &&
+                                category < UTF8PROC_CATEGORY_ZS);
+        i += (size_t)n;
+    }
+    if (visible) {
+        snprintf(out, size, "'%.*s'", (int)len, piece);
+        return;
+    }
+    size_t used = (size_t)snprintf(out, size, "bytes");
+    for (size_t i = 0; i < len && used + 4 < size; i++)
+        used += (size_t)snprintf(out + used, size - used, " %02X", (unsigned)(uint8_t)piece[i]);
 }
 
 int hs_tok_is_bert_punctuation(int32_t cp)
@@ -458,21 +431,29 @@ hs_tokenizer *hs_tokenizer_load(const char *dir, const char *model_type)
     snprintf(vocab_txt, sizeof vocab_txt, "%s/vocab.txt", dir);
     snprintf(vocab_json, sizeof vocab_json, "%s/vocab.json", dir);
     snprintf(merges, sizeof merges, "%s/merges.txt", dir);
-    int has_wordpiece = file_exists(vocab_txt);
-    int has_gpt2 = file_exists(vocab_json) && file_exists(merges);
+    int has_wordpiece = hs_path_exists(vocab_txt);
+    int has_gpt2 = hs_path_exists(vocab_json) && hs_path_exists(merges);
     int prefer_wordpiece = has_wordpiece &&
                            (!has_gpt2 || !model_type || strstr(model_type, "bert") != NULL);
+    const char *vocab_path = hs_path_exists(json_path) ? json_path
+                             : prefer_wordpiece        ? vocab_txt
+                             : has_gpt2                ? vocab_json
+                                                       : NULL;
 
-    if (file_exists(json_path)) {
-        status = hs_tokjson_load(tok, dir, json_path);
-    } else if (prefer_wordpiece) {
-        status = hs_wordpiece_load(tok, dir);
-    } else if (has_gpt2) {
-        status = hs_bpe_gpt2_load(tok, dir);
-    } else {
+    if (vocab_path)
+        tok->vocab_path = hs_tok_arena_strndup(&tok->arena, vocab_path, strlen(vocab_path));
+    if (!vocab_path) {
         hs_error_set("%s: no tokenizer found (looked for tokenizer.json, vocab.txt, "
                      "vocab.json + merges.txt)",
                      dir);
+    } else if (!tok->vocab_path) {
+        hs_error_set("%s: out of memory for the tokenizer", dir);
+    } else if (vocab_path == json_path) {
+        status = hs_tokjson_load(tok, dir, json_path);
+    } else if (vocab_path == vocab_txt) {
+        status = hs_wordpiece_load(tok, dir);
+    } else {
+        status = hs_bpe_gpt2_load(tok, dir);
     }
     if (status == 0)
         vocab_trim(tok);
@@ -531,8 +512,8 @@ char *hs_tokenizer_id_label(const hs_tokenizer *tok, int32_t id)
 {
     char *label = NULL;
     if (id < 0 || id >= tok->vocab_size) {
-        hs_error_set("tokenizer: id %d is out of range (vocabulary size %d)", (int)id,
-                     (int)tok->vocab_size);
+        hs_error_set("%s: id %d is out of range (vocabulary size %d)", tok->vocab_path,
+                     (int)id, (int)tok->vocab_size);
         return NULL;
     }
     if (hs_tok_labels(tok, &id, 1, &label) != 0)
@@ -594,7 +575,10 @@ static int encode_wordpiece_ids(const hs_tokenizer *tok, const char *text, size_
                                 hs_tok_list *list)
 {
     if (add_special && (tok->cls_id < 0 || tok->sep_id < 0)) {
-        hs_error_set("tokenizer: the vocabulary has no [CLS]/[SEP] token to add");
+        hs_error_set("%s: the vocabulary has no %s token to add (cls_token and sep_token, "
+                     "[CLS] and [SEP] by default)",
+                     tok->vocab_path, tok->cls_id < 0 ? "classifier (cls_token)"
+                                                      : "separator (sep_token)");
         return -1;
     }
     if (add_special && push_inserted(list, tok->cls_id, 0, 0) != 0)
@@ -620,7 +604,9 @@ static int encode_gpt2_ids(const hs_tokenizer *tok, const char *text, size_t len
      * adds no EOS. */
     int with_bos = bos == 1 || (bos < 0 && add_special && tok->add_bos);
     if (with_bos && tok->bos_id < 0) {
-        hs_error_set("tokenizer: BOS requested but the tokenizer has no bos_token");
+        hs_error_set("%s: BOS requested but the tokenizer has no bos_token in its "
+                     "vocabulary",
+                     tok->vocab_path);
         return -1;
     }
     if (with_bos && push_inserted(list, tok->bos_id, 0, 0) != 0)
@@ -731,8 +717,8 @@ hs_encoding *hs_tokenizer_from_ids(const hs_tokenizer *tok, const int32_t *ids, 
     hs_tok_list list = {0};
     for (int i = 0; i < n; i++) {
         if (ids[i] < 0 || ids[i] >= tok->vocab_size || !tok->id_to_token[ids[i]]) {
-            hs_error_set("tokenizer: id %d at position %d is not in the vocabulary (size %d)",
-                         (int)ids[i], i, (int)tok->vocab_size);
+            hs_error_set("%s: id %d at position %d is not in the vocabulary (size %d)",
+                         tok->vocab_path, (int)ids[i], i, (int)tok->vocab_size);
             hs_tok_list_free(&list);
             return NULL;
         }

@@ -82,6 +82,8 @@ typedef struct {
     uint8_t *flags;
     uint8_t *segment;
     int32_t *type_ids;
+    int n_dropped;            /* characters dropped for lack of a vocabulary entry */
+    int32_t first_dropped_at; /* byte offset of the first of them in the text */
 } hs_tok_list;
 
 /* Appends one token. Returns 0, or -1 (error set) when out of memory. */
@@ -150,6 +152,7 @@ struct hs_tokenizer {
     hs_tokenizer_kind kind;
     hs_tok_label_style label_style;
     hs_tok_arena arena;
+    const char *vocab_path; /* tokenizer.json, vocab.txt or vocab.json, for messages */
 
     char **id_to_token; /* [vocab_size], arena strings, NULL for unused ids */
     int32_t vocab_size;
@@ -172,8 +175,6 @@ struct hs_tokenizer {
  * Returns 0 or -1 (error set). */
 int hs_tok_vocab_set(hs_tokenizer *tok, int32_t id, const char *token, size_t len);
 
-/* Reads a whole file; NULL (error set naming the path) on failure. */
-char *hs_tok_read_file(const char *path, size_t *size);
 /* Parses a JSON file. Returns NULL (error set) on failure; *missing is set to
  * 1 when the file does not exist. */
 struct cJSON *hs_tok_read_json(const char *path, int *missing);
@@ -193,6 +194,10 @@ int hs_tok_config_bool(const struct cJSON *config, const char *name, int fallbac
  * is unnamed or not in the vocabulary, -2 when memory runs out. */
 int32_t hs_tok_add_special(hs_tokenizer *tok, const struct cJSON *config,
                            const struct cJSON *map, const char *name, const char *fallback);
+/* Writes a piece of text for a message: quoted when every character is
+ * visible (letters, marks, numbers, punctuation, symbols, the ASCII space),
+ * else as its UTF-8 bytes in hex ("bytes E2 80 8B"). Truncated to fit. */
+void hs_tok_describe_piece(const char *piece, size_t len, char *out, size_t size);
 /* Returns 1 for BERT's punctuation, which the tokenizers library shares: the
  * ASCII symbol ranges and every Unicode P* category. */
 int hs_tok_is_bert_punctuation(int32_t cp);
@@ -222,7 +227,9 @@ struct hs_bpe {
     int byte_fallback;    /* unknown characters become <0xXX> tokens */
     int ignore_merges;    /* a word that is a vocabulary entry is kept whole */
     int fuse_unk;         /* consecutive unknown characters give one unk */
-    int32_t unk_id;       /* -1: unknown characters are dropped */
+    int32_t unk_id;       /* -1: none, or unk_token is not in the vocabulary */
+    const char *unk_token; /* arena string, or NULL when none is named */
+    int drop_unknown;     /* 1: a character with no entry and no unk_id is dropped */
     int32_t byte_ids[256]; /* <0xXX> ids for byte fallback, or -1 */
     const char *continuing_prefix; /* arena string or NULL */
     const char *end_suffix;        /* arena string or NULL */

@@ -788,6 +788,14 @@ int hs_tokjson_encode(const hs_tokenizer *tok, const char *text, size_t len, con
         goto done;
     if (pair && encode_sequence(tok, pair, pair_len, 1, &b) != 0)
         goto done;
+    int dropped = a.n_dropped + b.n_dropped;
+    if (dropped > 0)
+        hs_log_warning("%s: dropped %d character%s with no vocabulary entry, as the tokenizers "
+                       "library does when unk_token is null (the first at byte %d of the %s "
+                       "text)",
+                       tok->vocab_path, dropped, dropped == 1 ? "" : "s",
+                       (int)(a.n_dropped ? a.first_dropped_at : b.first_dropped_at),
+                       a.n_dropped ? "first" : "second");
     if (add_special && json->has_template) {
         if (apply_template(pair ? &json->pair : &json->single, &a, &b, list) != 0)
             goto done;
@@ -809,7 +817,8 @@ int hs_tokjson_encode(const hs_tokenizer *tok, const char *text, size_t len, con
         list->n--;
     } else if (bos == 1 && !starts_with_bos) {
         if (tok->bos_id < 0) {
-            hs_error_set("tokenizer.json: BOS requested but no bos_token is configured");
+            hs_error_set("%s: BOS requested but no bos_token is configured",
+                         tok->vocab_path);
             goto done;
         }
         if (hs_tok_list_push(list, 0, 0, 0, 0, 0, 0) != 0)

@@ -16,6 +16,7 @@
  * so tokens get offsets in the original text. Depends on utf8proc.
  */
 #include "hs_error.h"
+#include "hs_io.h"
 #include "tokenizer_internal.h"
 
 #include <cjson/cJSON.h>
@@ -60,7 +61,7 @@ static int chars_push(wp_chars *c, int32_t cp, int32_t start, int32_t end)
 static int load_vocab_txt(hs_tokenizer *tok, const char *path)
 {
     size_t size = 0;
-    char *data = hs_tok_read_file(path, &size);
+    char *data = hs_read_file(path, &size);
     int status = -1;
     if (!data)
         return -1;
@@ -105,6 +106,12 @@ static int load_added_tokens_json(hs_tokenizer *tok, const char *dir)
     {
         if (!cJSON_IsNumber(item))
             continue;
+        if (item->valuedouble < 0 || item->valuedouble > INT32_MAX) {
+            hs_error_set("%s: token '%s' has id %g, out of range", path, item->string,
+                         item->valuedouble);
+            status = -1;
+            break;
+        }
         int32_t id = (int32_t)item->valuedouble;
         size_t len = strlen(item->string);
         if (hs_tok_vocab_set(tok, id, item->string, len) != 0 ||
@@ -492,7 +499,8 @@ int hs_wordpiece_encode(const hs_tokenizer *tok, const char *text, size_t len, s
     int status = -1;
 
     if (tok->unk_id < 0) {
-        hs_error_set("wordpiece: the vocabulary has no unknown token ([UNK])");
+        hs_error_set("%s: the vocabulary has no unknown token (unk_token, [UNK] by default)",
+                     tok->vocab_path);
         return -1;
     }
     if (decode_and_clean(tok->wordpiece, text, len, base, &c) != 0)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- helpers */
 
@@ -909,6 +911,166 @@ static void load_missing_folder(void **state)
     assert_non_null(strstr(hs_error_message(), "vocab.txt"));
 }
 
+/* ---- error messages and unknown characters */
+
+/* Writes text to dir/name. */
+static void write_in(const char *dir, const char *name, const char *text)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    hs_test_write_file(path, text, strlen(text));
+}
+
+/* Encodes text that must fail and returns the message. */
+static const char *encode_invalid(const hs_tokenizer *tok, const char *text, int add_special)
+{
+    hs_encoding *enc = encode_or_null(tok, text, NULL, add_special);
+    if (enc) {
+        hs_encoding_free(enc);
+        fail_msg("encoding '%s' succeeded, but must fail", text);
+    }
+    return hs_error_message();
+}
+
+static void wordpiece_errors_name_vocab(void **state)
+{
+    (void)state;
+    char dir[4096], vocab[4200];
+    snprintf(dir, sizeof dir, "%s", hs_test_tmpdir("wordpiece-no-specials"));
+    snprintf(vocab, sizeof vocab, "%s/vocab.txt", dir);
+    write_in(dir, "vocab.txt", "[PAD]\nhello\n");
+    hs_tokenizer *tok = load_or_fail(dir);
+    const char *message = encode_invalid(tok, "hello", 1);
+    assert_non_null(strstr(message, vocab));
+    assert_non_null(strstr(message, "no classifier (cls_token) token"));
+    message = encode_invalid(tok, "hello", 0);
+    assert_non_null(strstr(message, vocab));
+    assert_non_null(strstr(message, "no unknown token"));
+    hs_encoding *enc = hs_tokenizer_from_ids(tok, (const int32_t[]){5}, 1);
+    assert_null(enc);
+    assert_non_null(strstr(hs_error_message(), vocab));
+    hs_tokenizer_free(tok);
+}
+
+/* A GPT-2 vocabulary without byte tokens and without <|endoftext|> has no
+ * id for most characters, and GPT2Tokenizer cannot encode them either. */
+static void bpe_unknown_without_unk_fails(void **state)
+{
+    (void)state;
+    char dir[4096], vocab[4200];
+    snprintf(dir, sizeof dir, "%s", hs_test_tmpdir("bpe-no-bytes"));
+    snprintf(vocab, sizeof vocab, "%s/vocab.json", dir);
+    write_in(dir, "vocab.json", "{\"Hello\": 0}");
+    write_in(dir, "merges.txt", "#version: 0.2\n");
+    hs_tokenizer *tok = load_or_fail(dir);
+    const char *message = encode_invalid(tok, "Hello, x", 0);
+    assert_non_null(strstr(message, vocab));
+    assert_non_null(strstr(message, "'H' at byte 0 of the text is not in the vocabulary"));
+    assert_non_null(strstr(message, "'<|endoftext|>'"));
+    hs_tokenizer_free(tok);
+}
+
+/* tokenizer.json naming an unk_token that is missing from the vocabulary:
+ * the tokenizers library fails, and so must the engine. An invisible
+ * character is shown as its bytes. */
+static void json_unknown_named_unk_fails(void **state)
+{
+    (void)state;
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s", hs_test_tmpdir("tokjson-missing-unk"));
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    write_in(dir, "tokenizer.json",
+             "{\"model\": {\"type\": \"BPE\", \"unk_token\": \"<unk>\", "
+             "\"vocab\": {\"a\": 0}, \"merges\": []}}");
+    hs_tokenizer *tok = load_or_fail(dir);
+    const char *message = encode_invalid(tok, "a\xE2\x80\x8B", 0);
+    assert_non_null(strstr(message, path));
+    assert_non_null(strstr(message, "bytes E2 80 8B at byte 1"));
+    assert_non_null(strstr(message, "'<unk>'"));
+    hs_tokenizer_free(tok);
+}
+
+typedef struct {
+    int count;
+    char last[512];
+} captured_log;
+
+static void capture_log(const char *message, void *user)
+{
+    captured_log *log = user;
+    log->count++;
+    snprintf(log->last, sizeof log->last, "%s", message);
+}
+
+/* With unk_token null the tokenizers library drops a character that has no
+ * entry. The engine does the same and sends one warning per encoding. */
+static void json_unknown_without_unk_warns(void **state)
+{
+    (void)state;
+    const char *dir = hs_test_tmpdir("tokjson-no-unk");
+    write_in(dir, "tokenizer.json",
+             "{\"model\": {\"type\": \"BPE\", \"unk_token\": null, "
+             "\"vocab\": {\"a\": 0}, \"merges\": []}}");
+    hs_tokenizer *tok = load_or_fail(dir);
+    captured_log log = {0};
+    hs_log_set_callback(capture_log, &log);
+    hs_encoding *enc = encode_or_null(tok, "abca", NULL, 0);
+    hs_log_set_callback(NULL, NULL);
+    assert_non_null(enc);
+    assert_int_equal(enc->n, 2);
+    assert_int_equal(log.count, 1);
+    assert_non_null(strstr(log.last, "tokenizer.json"));
+    assert_non_null(strstr(log.last, "dropped 2 characters with no vocabulary entry"));
+    assert_non_null(strstr(log.last, "the first at byte 1"));
+    hs_encoding_free(enc);
+    hs_tokenizer_free(tok);
+}
+
+static void json_empty_vocab_rejected(void **state)
+{
+    (void)state;
+    const char *dir = hs_test_tmpdir("tokjson-empty-vocab");
+    write_in(dir, "tokenizer.json",
+             "{\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\", \"special\": true}],"
+             " \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}");
+    assert_null(hs_tokenizer_load(dir, NULL));
+    assert_non_null(strstr(hs_error_message(), "tokenizer.json"));
+    assert_non_null(strstr(hs_error_message(), "model.vocab is empty"));
+}
+
+static void json_trailing_text_rejected(void **state)
+{
+    (void)state;
+    const char *dir = hs_test_tmpdir("tokjson-trailing");
+    write_in(dir, "tokenizer.json",
+             "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}]");
+    assert_null(hs_tokenizer_load(dir, NULL));
+    assert_non_null(strstr(hs_error_message(), "tokenizer.json"));
+    assert_non_null(strstr(hs_error_message(), "unexpected text after the top-level value"));
+}
+
+/* open() on a named pipe waits for a writer, so loading must reject it at once.
+ * The alarm kills the test instead of letting it hang. */
+static void vocab_fifo_rejected(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char dir[4096], path[4200];
+        snprintf(dir, sizeof dir, "%s", hs_test_tmpdir("tokenizer-fifo"));
+        write_in(dir, "vocab.txt", TINY_VOCAB);
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        remove(path);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        alarm(10);
+        hs_tokenizer *tok = hs_tokenizer_load(dir, NULL);
+        alarm(0);
+        assert_null(tok);
+        assert_non_null(strstr(hs_error_message(), path));
+        assert_non_null(strstr(hs_error_message(), "not a regular file (it is a named pipe)"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -923,6 +1085,13 @@ int main(void)
         cmocka_unit_test(bpe_partial_utf8_labels),
         cmocka_unit_test(utf8_invalid_offsets),
         cmocka_unit_test(load_missing_folder),
+        cmocka_unit_test(wordpiece_errors_name_vocab),
+        cmocka_unit_test(bpe_unknown_without_unk_fails),
+        cmocka_unit_test(json_unknown_named_unk_fails),
+        cmocka_unit_test(json_unknown_without_unk_warns),
+        cmocka_unit_test(json_empty_vocab_rejected),
+        cmocka_unit_test(json_trailing_text_rejected),
+        cmocka_unit_test(vocab_fifo_rejected),
         cmocka_unit_test(bert_reference_cases),
         cmocka_unit_test(gpt2_reference_cases),
         cmocka_unit_test(bert_model_inputs),
