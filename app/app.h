@@ -245,6 +245,11 @@ int hs_app_roles_click(hs_app *app, const SDL_Rect *main, int x, int y);
 
 /* Layout and drawing (app_draw.c). */
 void hs_app_layout(hs_app *app, hs_layout *out);
+/* Draws text broken at spaces into lines at most width wide, from (x, y)
+ * down; returns the height used. hs_app_wrapped_lines() counts the lines. */
+float hs_app_draw_wrapped(hs_app *app, hs_font_size font, const char *text, float x, float y,
+                          float width, hs_rgba color);
+int hs_app_wrapped_lines(hs_app *app, hs_font_size font, const char *text, float width);
 /* Returns the byte offset of the character boundary in text[0..length] whose
  * left edge is nearest to offset pixels from the start of the text. */
 size_t hs_app_text_offset_at(hs_app *app, const char *text, size_t length, float offset);

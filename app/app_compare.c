@@ -244,7 +244,7 @@ static void draw_hidden_chart(hs_app *app, const hs_comparison *c, const SDL_Rec
     int small = hs_render_line_height(g, HS_FONT_SMALL);
     int layers = app->run->result->n_layers + 1;
     hs_render_text(g, HS_FONT_SMALL,
-                   "hidden-state cosine of the word, A vs B, per layer (0 = embeddings)",
+                   "word's hidden-state cosine, A vs B (layer 0 = embeddings)",
                    r->x, r->y, COLOR_MUTED);
     float top = r->y + 2 * small + px(app, 6), height = r->h - 3 * small - px(app, 12);
     float bar = fminf(px(app, 40), (float)r->w / layers);
@@ -297,8 +297,7 @@ void hs_app_draw_compare(hs_app *app, const SDL_Rect *main)
                            main->y + px(app, 56), COLOR_MUTED);
     } else {
         hs_render_text(g, HS_FONT_SMALL,
-                       "type sentence B in the second field and click a token of A to pick "
-                       "the word; PageDown opens the lessons",
+                       "click a token of A to pick the word · PageDown opens the lessons",
                        main->x + px(app, 10), main->y + px(app, 38), COLOR_MUTED);
     }
     hs_render_clip(g, NULL);
@@ -315,19 +314,24 @@ void hs_app_draw_compare(hs_app *app, const SDL_Rect *main)
     }
     if (!c)
         return;
+    float text_width = (float)(main->x + main->w) - l.ranking.x - px(app, 12);
     if (c->error[0]) {
-        hs_render_text(g, HS_FONT_NORMAL, c->error, l.ranking.x, l.ranking.y, COLOR_ERROR);
+        hs_app_draw_wrapped(app, HS_FONT_NORMAL, c->error, l.ranking.x, l.ranking.y, text_width,
+                            COLOR_ERROR);
         return;
     }
 
-    if (c->note[0])
-        hs_render_text(g, HS_FONT_SMALL, c->note, l.rows.x, l.hidden.y - px(app, 24),
-                       COLOR_ERROR);
 
     /* ranked heads: score = 1 - cosine of the head's outputs for the word */
     hs_render_text(g, HS_FONT_SMALL, "rank  layer  head  score (1 − cos)", l.ranking.x,
                    l.ranking.y, COLOR_TEXT);
-    int visible = (int)((l.ranking.y + l.ranking.h - l.first_row_y) / l.row_h);
+    /* A note (every score 0) goes under the ranked rows, which make room. */
+    float note_h = 0;
+    if (c->note[0])
+        note_h = (float)hs_app_wrapped_lines(app, HS_FONT_SMALL, c->note, l.ranking.w) *
+                     (float)hs_render_line_height(g, HS_FONT_SMALL) +
+                 px(app, 8);
+    int visible = (int)((l.ranking.y + l.ranking.h - note_h - l.first_row_y) / l.row_h);
     float max_score = c->count ? fmaxf(c->heads[0].score, 1e-6f) : 1.0f;
     for (int k = 0; k < visible && k < c->count; k++) {
         const hs_head_score *s = &c->heads[k];
@@ -340,6 +344,12 @@ void hs_app_draw_compare(hs_app *app, const SDL_Rect *main)
                        l.row_h - px(app, 8), (hs_rgba){0.12f, 0.40f, 0.85f, 0.35f});
         snprintf(text, sizeof text, "%4d  %5d  %4d  %.4f", k + 1, s->layer, s->head, s->score);
         hs_render_text(g, HS_FONT_SMALL, text, l.ranking.x + px(app, 4), y, COLOR_TEXT);
+    }
+    if (c->note[0]) {
+        int rows_drawn = visible < c->count ? visible : c->count;
+        hs_app_draw_wrapped(app, HS_FONT_SMALL, c->note, l.ranking.x,
+                            l.first_row_y + (float)rows_drawn * l.row_h + px(app, 8), l.ranking.w,
+                            COLOR_ERROR);
     }
 
     /* the picked head in both sentences */

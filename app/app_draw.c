@@ -283,6 +283,61 @@ static void draw_field(hs_app *app, const SDL_Rect *r, hs_textfield *f, int focu
     hs_render_clip(g, NULL);
 }
 
+/* Splits text at spaces into lines no wider than width, and starts[i] and
+ * lengths[i] give each line's bytes. Returns the line count (at most max). A
+ * word wider than width gets a line of its own. */
+static int wrap_lines(hs_app *app, hs_font_size font, const char *text, float width,
+                      size_t *starts, size_t *lengths, int max)
+{
+    int count = 0;
+    size_t pos = 0, length = strlen(text);
+    while (pos < length && count < max) {
+        while (text[pos] == ' ')
+            pos++;
+        size_t end = pos, fit = 0;
+        while (end < length) {
+            size_t next = end;
+            while (next < length && text[next] == ' ')
+                next++;
+            while (next < length && text[next] != ' ')
+                next++;
+            if (fit && hs_render_measure(app->render, font, text + pos, next - pos) > width)
+                break;
+            fit = next - pos;
+            end = next;
+        }
+        if (end == pos)
+            break;
+        starts[count] = pos;
+        lengths[count] = fit;
+        count++;
+        pos = end;
+    }
+    return count;
+}
+
+int hs_app_wrapped_lines(hs_app *app, hs_font_size font, const char *text, float width)
+{
+    size_t starts[16], lengths[16];
+    return wrap_lines(app, font, text, width, starts, lengths, 16);
+}
+
+float hs_app_draw_wrapped(hs_app *app, hs_font_size font, const char *text, float x, float y,
+                          float width, hs_rgba color)
+{
+    size_t starts[16], lengths[16];
+    int count = wrap_lines(app, font, text, width, starts, lengths, 16);
+    float line = (float)hs_render_line_height(app->render, font);
+    char buffer[1024];
+    for (int i = 0; i < count; i++) {
+        size_t n = lengths[i] < sizeof buffer - 1 ? lengths[i] : sizeof buffer - 1;
+        memcpy(buffer, text + starts[i], n);
+        buffer[n] = '\0';
+        hs_render_text(app->render, font, buffer, x, y + line * (float)i, color);
+    }
+    return line * (float)count;
+}
+
 /* ---- token strip ------------------------------------------------------- */
 
 /* Lays the strip's tokens out left to right; fills x[i], w[i]. */
