@@ -456,6 +456,10 @@ static int read_merges(hs_tokenizer *tok, const cJSON *merges)
     const cJSON *item;
     int32_t rank = 0;
     int skipped = 0;
+    if (merges && !cJSON_IsArray(merges)) {
+        hs_error_set("tokenizer.json: model.merges is not an array");
+        return -1;
+    }
     cJSON_ArrayForEach(item, merges)
     {
         const char *left, *right;
@@ -682,7 +686,15 @@ int hs_tokjson_load(hs_tokenizer *tok, const char *dir, const char *path)
     status = 0;
     goto done;
 fail:
-    hs_error_prefix("%s", path);
+    /* Name the file once: the readers' messages start with its base name,
+     * and those about other files (tokenizer_config.json) name their own. */
+    if (strncmp(hs_error_message(), "tokenizer.json: ", 16) == 0) {
+        char message[1024];
+        snprintf(message, sizeof message, "%s", hs_error_message() + 16);
+        hs_error_set("%s: %s", path, message);
+    } else if (strncmp(hs_error_message(), dir, strlen(dir)) != 0) {
+        hs_error_prefix("%s", path);
+    }
 done:
     cJSON_Delete(root);
     cJSON_Delete(config);

@@ -1038,6 +1038,19 @@ static void json_empty_vocab_rejected(void **state)
     assert_non_null(strstr(hs_error_message(), "model.vocab is empty"));
 }
 
+/* merges must be a list, and the message names the file once. */
+static void json_merges_not_list(void **state)
+{
+    (void)state;
+    const char *dir = hs_test_tmpdir("tokjson-merges");
+    write_in(dir, "tokenizer.json",
+             "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": 5}}");
+    assert_null(hs_tokenizer_load(dir, NULL));
+    const char *message = hs_error_message();
+    assert_non_null(strstr(message, "tokenizer.json: model.merges is not an array"));
+    assert_null(strstr(message, "tokenizer.json: tokenizer.json"));
+}
+
 static void json_trailing_text_rejected(void **state)
 {
     (void)state;
@@ -1090,6 +1103,7 @@ int main(void)
         cmocka_unit_test(json_unknown_named_unk_fails),
         cmocka_unit_test(json_unknown_without_unk_warns),
         cmocka_unit_test(json_empty_vocab_rejected),
+        cmocka_unit_test(json_merges_not_list),
         cmocka_unit_test(json_trailing_text_rejected),
         cmocka_unit_test(vocab_fifo_rejected),
         cmocka_unit_test(bert_reference_cases),
