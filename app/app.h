@@ -44,6 +44,7 @@ typedef struct {
     uint8_t *special;      /* [n] 1 for special tokens */
     int *col_unit;         /* [cols] the row index (token or word) of each column */
     float *values;         /* [n][cols] */
+    float max_value;       /* largest of values */
     int *unit_of_token;    /* [tokens] row of each token (word view), else NULL */
     hs_matrix_texture texture;
     char title[192];
@@ -85,6 +86,7 @@ typedef struct {
     int hide_special;
     int hide_first;
     int words;
+    int scale_to_max;
 } hs_app_options;
 
 /* Screen rectangles of one frame, recomputed from the window size. */
@@ -149,6 +151,7 @@ typedef struct {
     int hide_special;          /* hide [CLS]/[SEP]/BOS columns, rows renormalised */
     int hide_first;            /* hide the first column (attention sink), rows renormalised */
     int words;                 /* merge word pieces into words */
+    int scale_to_max;          /* heatmap colours run from 0 to the view's max, not 1 */
     hs_shown shown;
     hs_head_stats *roles;      /* [L * h] for the current result, or NULL */
     hs_role_thresholds thresholds;

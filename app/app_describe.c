@@ -33,6 +33,7 @@ int hs_app_describe(hs_app *app, const char *path)
     cJSON_AddStringToObject(root, "view", views[app->view]);
     cJSON_AddNumberToObject(root, "focus", app->focus_token);
     cJSON_AddStringToObject(root, "colormap", hs_colormap_name(app->colormap));
+    cJSON_AddStringToObject(root, "scale", app->scale_to_max ? "max" : "1");
     cJSON_AddBoolToObject(root, "help", app->help_visible);
     cJSON_AddStringToObject(root, "message", app->message);
     cJSON_AddItemToObject(root, "main", rect_json(&layout.main));

@@ -588,6 +588,15 @@ int hs_app_heatmap_geometry(hs_app *app, const hs_layout *l, hs_heatmap_geometry
     return 0;
 }
 
+/* Returns the value the heatmap's colour scale ends at: 1, or the shown
+ * matrix's largest value when R has switched to that. */
+static float scale_top(const hs_app *app)
+{
+    if (!app->scale_to_max || !(app->shown.max_value > 0.0f))
+        return 1.0f;
+    return app->shown.max_value;
+}
+
 static void draw_colorbar(hs_app *app, float x, float y, float h)
 {
     hs_renderer *g = app->render;
@@ -600,11 +609,12 @@ static void draw_colorbar(hs_app *app, float x, float y, float h)
     }
     hs_render_outline(g, x, y, w, h, 1, COLOR_BORDER);
     int small = hs_render_line_height(g, HS_FONT_SMALL);
+    float top = scale_top(app);
     for (int t = 0; t <= 4; t++) {
         float value = t / 4.0f;
         float ty = y + h - value * h;
         char text[16];
-        snprintf(text, sizeof text, "%.2f", value);
+        snprintf(text, sizeof text, top >= 0.1f ? "%.2f" : "%.3f", value * top);
         hs_render_rect(g, x + w, ty - 0.5f, px(app, 4), 1, COLOR_MUTED);
         hs_render_text(g, HS_FONT_SMALL, text, x + w + px(app, 6), ty - small / 2.0f,
                        COLOR_MUTED);
@@ -649,7 +659,8 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
     /* cells: the visible part of the matrix */
     float col0 = app->pan_x, row0 = app->pan_y;
     hs_render_matrix(g, tex, geo.area.x, geo.area.y, geo.area.w, geo.area.h, col0, row0,
-                     col0 + geo.area.w / geo.cell, row0 + geo.area.h / geo.cell, 1.0f);
+                     col0 + geo.area.w / geo.cell, row0 + geo.area.h / geo.cell,
+                     1.0f / scale_top(app));
     hs_render_outline(g, geo.area.x - 1, geo.area.y - 1, geo.area.w + 2, geo.area.h + 2, 1,
                       COLOR_BORDER);
 
@@ -857,8 +868,16 @@ static void draw_main(hs_app *app, const hs_layout *l)
                    l->main.y + px(app, 8), COLOR_TEXT);
     SDL_Rect notice_clip = {l->main.x, l->main.y, l->main.w - (int)px(app, 6), l->main.h};
     hs_render_clip(g, &notice_clip);
-    if (app->shown.notice[0])
-        hs_render_text(g, HS_FONT_SMALL, app->shown.notice, l->main.x + px(app, 10),
+    char notice[320];
+    snprintf(notice, sizeof notice, "%s", app->shown.notice);
+    if (app->scale_to_max && app->view == HS_VIEW_HEATMAP) {
+        size_t used = strlen(notice);
+        snprintf(notice + used, sizeof notice - used,
+                 "%scolours scaled to the largest value, %.3f (R)", used ? " · " : "",
+                 (double)scale_top(app));
+    }
+    if (notice[0])
+        hs_render_text(g, HS_FONT_SMALL, notice, l->main.x + px(app, 10),
                        l->main.y + l->main.h - hs_render_line_height(g, HS_FONT_SMALL) -
                            px(app, 6),
                        COLOR_FOCUS);
@@ -947,6 +966,7 @@ static const help_row help_rows[] = {
     {"Tab", "switch between heatmap, arcs, roles table and compare"},
     {"PageDown / PageUp", "next / previous lesson (opens compare mode)"},
     {"C", "switch colour map (viridis / cividis)"},
+    {"R", "colour scale: 0 to 1, or 0 to the view's largest value"},
     {"0 or Home", "reset zoom"},
     {"F1 or ?", "show or hide this help"},
     {"Ctrl+Q", "quit"},

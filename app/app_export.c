@@ -25,6 +25,7 @@ typedef struct {
     char *dir;
     int layer, head; /* -1 selects all */
     hs_colormap colormap;
+    int scale_to_max;
     float *matrix;   /* a derived view to write instead of heads, or NULL */
     char title[512];
     char file_name[64];
@@ -102,6 +103,7 @@ static int export_thread(void *data)
         .encoding = job->run->encoding,
         .result = job->run->result,
         .colormap = job->colormap,
+        .scale_to_max = job->scale_to_max,
     };
     char *message = malloc(1024);
     int files = 0;
@@ -171,6 +173,7 @@ void hs_app_export(hs_app *app, int all)
     else
         job->dir = strdup(dir);
     job->colormap = app->colormap;
+    job->scale_to_max = app->scale_to_max;
     /* E: the selected head, or every head of the layer when its mean is shown. */
     job->layer = all ? -1 : app->layer;
     job->head = all ? -1 : app->head;

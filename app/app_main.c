@@ -32,14 +32,15 @@ static const char app_usage[] =
     "                 [--describe FILE.json]\n"
     "                 [--aggregate layer-mean|layer-max|all-mean|rollout]\n"
     "                 [--hide-special] [--hide-first] [--words] [--export-dir DIR]\n"
-    "                 [--lesson N] [--word WORD] [--timing]\n"
+    "                 [--lesson N] [--word WORD] [--scale 1|max] [--timing]\n"
     "Opens the desktop app. Layers and heads count from 0; --head mean selects the\n"
     "layer's mean. --focus selects a token by its index. --screenshot writes the first\n"
     "complete frame after the result arrives to FILE.png and exits. --describe rewrites\n"
     "FILE.json after every frame with what the window shows (tokens, head, layout).\n"
     "--aggregate shows the layer's mean (as --head mean) or max over heads, the mean over\n"
     "all heads, or attention rollout. --hide-special and --hide-first hide those columns\n"
-    "and renormalise rows; --words merges word pieces into words. E exports the shown\n"
+    "and renormalise rows; --words merges word pieces into words. --scale max runs the\n"
+    "heatmap's colours from 0 to the view's largest value (key R). E exports the shown\n"
     "head and Shift+E every head as PNG files into --export-dir (default\n"
     "./headscope-export, created when missing). --view compare compares --word (default: the first shared word) in\n"
     "--text and --pair; --lesson N opens lesson N of assets/lessons.txt. --timing\n"
@@ -71,6 +72,7 @@ enum {
     OPT_BOS,
     OPT_NO_BOS,
     OPT_CMAP,
+    OPT_SCALE,
     OPT_HELP,
 };
 
@@ -98,6 +100,7 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
         {"bos", no_argument, NULL, OPT_BOS},
         {"no-bos", no_argument, NULL, OPT_NO_BOS},
         {"cmap", required_argument, NULL, OPT_CMAP},
+        {"scale", required_argument, NULL, OPT_SCALE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -220,6 +223,13 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
                 hs_cli_fail("--cmap: %s", hs_error_message());
                 return -1;
             }
+            break;
+        case OPT_SCALE:
+            if (strcmp(optarg, "max") != 0 && strcmp(optarg, "1") != 0) {
+                hs_cli_fail("--scale: '%s' is not 1 or max", optarg);
+                return -1;
+            }
+            o->scale_to_max = optarg[0] == 'm';
             break;
         case 'h':
         case OPT_HELP:
@@ -691,6 +701,10 @@ static void handle_key(hs_app *app, const SDL_Keysym *key)
         app->hide_first = !app->hide_first;
         app->dirty = 1;
         break;
+    case SDLK_r:
+        app->scale_to_max = !app->scale_to_max;
+        app->dirty = 1;
+        break;
     case SDLK_b:
         toggle_bos(app);
         break;
@@ -1054,6 +1068,7 @@ static int init_state(hs_app *app)
     app->hide_special = o->hide_special;
     app->hide_first = o->hide_first;
     app->words = o->words;
+    app->scale_to_max = o->scale_to_max;
     if (o->word)
         snprintf(app->compare_word, sizeof app->compare_word, "%s", o->word);
     const char *lessons = getenv("HEADSCOPE_LESSONS");

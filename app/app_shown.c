@@ -219,6 +219,10 @@ void hs_app_update_shown(hs_app *app)
         clear_shown(s);
         return;
     }
+    s->max_value = 0.0f;
+    for (size_t i = 0; i < (size_t)s->n * s->cols; i++)
+        if (s->values[i] > s->max_value)
+            s->max_value = s->values[i];
     hs_render_matrix_upload(&s->texture, s->values, s->n, s->cols);
     s->valid = 1;
     s->generation = app->run_generation;

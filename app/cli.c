@@ -212,6 +212,7 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
         {"top", required_argument, NULL, HS_OPT_TOP},
         {"json", no_argument, NULL, HS_OPT_JSON},
         {"aggregate", required_argument, NULL, HS_OPT_AGGREGATE},
+        {"scale", required_argument, NULL, HS_OPT_SCALE},
         {"help", no_argument, NULL, HS_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -314,6 +315,14 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
             break;
         case HS_OPT_AGGREGATE:
             o->aggregate = optarg;
+            break;
+        case HS_OPT_SCALE:
+            if (strcmp(optarg, "max") == 0 || strcmp(optarg, "1") == 0) {
+                o->scale_to_max = optarg[0] == 'm';
+            } else {
+                hs_cli_fail("--scale: '%s' is not 1 or max", optarg);
+                return -1;
+            }
             break;
         case HS_OPT_HELP:
             break;

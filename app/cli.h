@@ -41,6 +41,7 @@ typedef enum {
     HS_OPT_TOP,
     HS_OPT_JSON,
     HS_OPT_AGGREGATE,
+    HS_OPT_SCALE,
     HS_OPT_HELP,
 } hs_cli_option;
 
@@ -61,6 +62,7 @@ typedef struct {
     int top;
     int bos; /* -1 tokenizer default, 0 --no-bos, 1 --bos */
     int json;
+    int scale_to_max; /* --scale max */
     int help;
     hs_colormap colormap;
     int positional_count;

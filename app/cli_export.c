@@ -19,7 +19,7 @@
 static const char export_usage[] =
     "usage: headscope export [--model MODEL] [--bos | --no-bos] TEXT [--pair TEXT] --out DIR\n"
     "                        [--layer L] [--head H] [--cmap viridis|cividis]\n"
-    "                        [--aggregate layer-mean|layer-max|all-mean|rollout]\n"
+    "                        [--aggregate layer-mean|layer-max|all-mean|rollout] [--scale 1|max]\n"
     "Runs the model on TEXT and writes one heatmap PNG per attention head into DIR,\n"
     "named L03-H07.png (rows are queries, columns keys), plus atlas.png with every\n"
     "exported head as a thumbnail and index.json listing the tokens and files.\n"
@@ -29,7 +29,10 @@ static const char export_usage[] =
     "when its parent folder exists. TEXT '-' reads standard input. No display needed.\n"
     "--aggregate writes aggregated views instead of heads: each layer's mean or max over\n"
     "its heads (L03-mean.png, L03-max.png; --layer picks one layer), the mean over all\n"
-    "heads (all-mean.png), or attention rollout through every layer (rollout.png).\n";
+    "heads (all-mean.png), or attention rollout through every layer (rollout.png).\n"
+    "--scale max runs each image's colours from 0 to its own largest value (the colour\n"
+    "bar shows it) instead of from 0 to 1; rollout and means are often small. The atlas\n"
+    "keeps 0 to 1.\n";
 
 /* Checks --out before any work: an existing folder, or a missing one whose
  * parent folder exists. Sets *missing when DIR must be created. */
@@ -137,7 +140,7 @@ int hs_cli_export(int argc, char **argv)
 {
     static const int allowed[] = {HS_OPT_MODEL, HS_OPT_PAIR, HS_OPT_OUT,    HS_OPT_LAYER,
                                   HS_OPT_HEAD,  HS_OPT_CMAP, HS_OPT_BOS,    HS_OPT_NO_BOS,
-                                  HS_OPT_AGGREGATE, 0};
+                                  HS_OPT_AGGREGATE, HS_OPT_SCALE, 0};
     hs_cli_options o;
     hs_cli_text text = {0}, pair = {0};
     hs_model *model = NULL;
@@ -203,6 +206,7 @@ int hs_cli_export(int argc, char **argv)
         .encoding = enc,
         .result = result,
         .colormap = o.colormap,
+        .scale_to_max = o.scale_to_max,
     };
     int count = 0;
     if (o.aggregate) {

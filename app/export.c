@@ -379,6 +379,14 @@ static int exporter_init(exporter *ex, const hs_export_input *in)
         if (ex->ticks[i].w > ex->tick_width)
             ex->tick_width = ex->ticks[i].w;
     }
+    if (in->scale_to_max) {
+        /* Scaled tick labels have up to three decimals ("0.125"). */
+        int widest = 0;
+        if (hs_fonts_measure(ex->text_font, "0.000", &widest) != 0)
+            goto fail;
+        if (widest > ex->tick_width)
+            ex->tick_width = widest;
+    }
     mask_free(&query);
 
     /* Widths of the widest title and subtitle that any head gets. */
@@ -454,7 +462,7 @@ fail:
  * tokens [p * n / side, (p + 1) * n / side), and at least one. A pixel that
  * covers several tokens shows their largest weight. */
 static void draw_heatmap(image *img, int x, int y, int side, const float *attn, int n,
-                         hs_colormap map)
+                         hs_colormap map, float scale)
 {
     uint8_t *row = img->rgb + ((size_t)y * img->w + x) * 3;
     int drawn_i0 = -1;
@@ -480,14 +488,14 @@ static void draw_heatmap(image *img, int x, int y, int side, const float *attn, 
                 for (int j = j0; j < j1; j++)
                     if (attn[(size_t)i * n + j] > value)
                         value = attn[(size_t)i * n + j];
-            memcpy(row + (size_t)q * 3, hs_colormap_lookup(map, value), 3);
+            memcpy(row + (size_t)q * 3, hs_colormap_lookup(map, value * scale), 3);
         }
     }
 }
 
-/* Draws a vertical colour bar from 1 (top) to 0 (bottom) with tick labels to
- * its right. */
-static void draw_colorbar(image *img, const exporter *ex, int x, int y, int h)
+/* Draws a vertical colour bar from top (usually 1) down to 0 with tick labels
+ * to its right. */
+static int draw_colorbar(image *img, const exporter *ex, int x, int y, int h, float top)
 {
     for (int row = 0; row < h; row++) {
         float value = h > 1 ? 1.0f - (float)row / (float)(h - 1) : 1.0f;
@@ -497,9 +505,33 @@ static void draw_colorbar(image *img, const exporter *ex, int x, int y, int h)
     for (int i = 0; i < TICK_COUNT; i++) {
         int ty = y + (int)((1.0f - TICK_VALUES[i]) * (float)(h - 1) + 0.5f);
         fill_rect(img, x + BAR_W, ty, TICK, 1, FRAME_RGB);
-        draw_mask(img, &ex->ticks[i], x + BAR_W + TICK + GAP / 2, ty - ex->ticks[i].h / 2,
-                  TEXT_RGB);
+        if (top == 1.0f) {
+            draw_mask(img, &ex->ticks[i], x + BAR_W + TICK + GAP / 2, ty - ex->ticks[i].h / 2,
+                      TEXT_RGB);
+            continue;
+        }
+        char text[16];
+        mask label;
+        snprintf(text, sizeof text, top >= 0.1f ? "%.2f" : "%.3f", TICK_VALUES[i] * top);
+        if (mask_render(ex->text_font, text, &label) != 0)
+            return -1;
+        draw_mask(img, &label, x + BAR_W + TICK + GAP / 2, ty - label.h / 2, TEXT_RGB);
+        mask_free(&label);
     }
+    return 0;
+}
+
+/* Returns the value the colour scale ends at: 1, or the largest of the n x n
+ * matrix when in->scale_to_max is set (1 when that largest is not positive). */
+static float scale_top(const hs_export_input *in, const float *matrix, int n)
+{
+    if (!in->scale_to_max)
+        return 1.0f;
+    float top = 0.0f;
+    for (size_t i = 0; i < (size_t)n * n; i++)
+        if (matrix[i] > top)
+            top = matrix[i];
+    return top > 0.0f ? top : 1.0f;
 }
 
 /* Draws one line of text with its top-left corner at (x, y). */
@@ -531,7 +563,8 @@ static int draw_matrix(const exporter *ex, const char *title, const float *matri
     if (draw_text(img, ex->text_font, text, MARGIN, ex->subtitle_y, MUTED_RGB) != 0)
         goto fail;
 
-    draw_heatmap(img, ex->map_x, ex->map_y, ex->side, matrix, ex->n, in->colormap);
+    float top = scale_top(in, matrix, ex->n);
+    draw_heatmap(img, ex->map_x, ex->map_y, ex->side, matrix, ex->n, in->colormap, 1.0f / top);
     frame_rect(img, ex->map_x, ex->map_y, ex->side, ex->side, FRAME_RGB);
 
     /* Token labels: queries to the left, keys below, every step-th token. */
@@ -553,7 +586,8 @@ static int draw_matrix(const exporter *ex, const char *title, const float *matri
     draw_mask(img, &ex->query_name, MARGIN, ex->query_y, TEXT_RGB);
     draw_mask(img, &ex->key_name, ex->key_x, labels_bottom + ex->label_width + GAP, TEXT_RGB);
 
-    draw_colorbar(img, ex, ex->bar_x, ex->map_y, ex->bar_h);
+    if (draw_colorbar(img, ex, ex->bar_x, ex->map_y, ex->bar_h, top) != 0)
+        goto fail;
     return 0;
 fail:
     free(img->rgb);
@@ -765,12 +799,14 @@ static int draw_atlas(const exporter *ex, const int *layers, int n_layers, const
             if (draw_text(img, ex->caption_font, text, x, y, MUTED_RGB) != 0)
                 goto fail;
             y += caption_h + 2;
+            /* The atlas keeps the 0 to 1 scale, so its heads compare directly. */
             draw_heatmap(img, x, y, side, hs_result_head(in->result, layers[a], heads[b]), n,
-                         in->colormap);
+                         in->colormap, 1.0f);
             frame_rect(img, x, y, side, side, FRAME_RGB);
         }
     }
-    draw_colorbar(img, ex, MARGIN + grid_w + BAR_GAP, top, bar_h);
+    if (draw_colorbar(img, ex, MARGIN + grid_w + BAR_GAP, top, bar_h, 1.0f) != 0)
+        goto fail;
     return 0;
 fail:
     free(img->rgb);
@@ -802,6 +838,7 @@ static cJSON *index_json(const hs_export_input *in, const char *const *files,
     cJSON_AddStringToObject(root, "axes", "rows are queries (attending tokens), columns are "
                                           "keys (attended tokens)");
     cJSON_AddStringToObject(root, "colormap", hs_colormap_name(in->colormap));
+    cJSON_AddStringToObject(root, "scale", in->scale_to_max ? "max" : "1");
 
     cJSON *ids = cJSON_AddArrayToObject(root, "ids");
     cJSON *tokens = cJSON_AddArrayToObject(root, "tokens");

@@ -28,6 +28,7 @@ typedef struct {
     const hs_encoding *encoding;
     const hs_result *result;
     hs_colormap colormap;
+    int scale_to_max; /* colours run from 0 to each image's largest value, not to 1 */
 } hs_export_input;
 
 /* Largest width or height of an exported image, in pixels. Longer inputs are

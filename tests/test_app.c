@@ -382,6 +382,51 @@ static void aggregate_layer_mean_selects_mean(void **state)
     cJSON_Delete(desc);
 }
 
+/* Counts pixels of one colour inside the heatmap that a description gives. */
+static int count_colour_in_heatmap(const image *img, const cJSON *desc, const uint8_t rgb[3])
+{
+    const cJSON *heatmap = cJSON_GetObjectItemCaseSensitive(desc, "heatmap");
+    int x0 = (int)json_number(heatmap, "x"), y0 = (int)json_number(heatmap, "y");
+    const cJSON *shown = cJSON_GetObjectItemCaseSensitive(desc, "shown");
+    double cell = json_number(heatmap, "cell");
+    int w = (int)(json_number(shown, "columns") * cell), h = (int)(json_number(shown, "rows") * cell);
+    int count = 0;
+    for (int y = y0; y < y0 + h && y < img->height; y++)
+        for (int x = x0; x < x0 + w && x < img->width; x++) {
+            const unsigned char *p = pixel(img, x, y);
+            count += p[0] == rgb[0] && p[1] == rgb[1] && p[2] == rgb[2];
+        }
+    return count;
+}
+
+/* Rollout's weights are small: on the 0 to 1 scale no cell has the top
+ * colour, and with --scale max the largest cell has it. */
+static void scale_max_uses_top_colour(void **state)
+{
+    REQUIRE_XVFB();
+    const uint8_t *top = hs_colormap_table(HS_COLORMAP_VIRIDIS)[255];
+    int counts[2];
+    for (int scaled = 0; scaled < 2; scaled++) {
+        const char *dir = hs_test_tmpdir(scaled ? "app-scale-max" : "app-scale-one");
+        char args[256], path[4200];
+        snprintf(args, sizeof args,
+                 "--aggregate rollout --scale %s --screenshot s.png --describe s.json",
+                 scaled ? "max" : "1");
+        assert_int_equal(run_app(dir, args), 0);
+        snprintf(path, sizeof path, "%s/s.json", dir);
+        cJSON *desc = hs_test_read_json(path);
+        const cJSON *scale = cJSON_GetObjectItemCaseSensitive(desc, "scale");
+        assert_true(cJSON_IsString(scale));
+        assert_string_equal(scale->valuestring, scaled ? "max" : "1");
+        image img = load_png(dir, "s.png");
+        counts[scaled] = count_colour_in_heatmap(&img, desc, top);
+        stbi_image_free(img.pixels);
+        cJSON_Delete(desc);
+    }
+    assert_int_equal(counts[0], 0);
+    assert_true(counts[1] > 20);
+}
+
 /* A model whose tokenizer does not load still opens, but a screenshot run
  * gets no picture and exits 1 with the tokenizer's error. */
 static void broken_tokenizer_fails_screenshot(void **state)
@@ -450,6 +495,7 @@ int main(void)
         cmocka_unit_test(long_text_field_scrolls),
         cmocka_unit_test(bad_start_options_fail),
         cmocka_unit_test(aggregate_layer_mean_selects_mean),
+        cmocka_unit_test(scale_max_uses_top_colour),
         cmocka_unit_test(no_display_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1308,6 +1308,29 @@ static void error_ids_not_numbers(void **state)
     }
 }
 
+/* export --scale takes 1 or max, and index.json records it. */
+static void export_scale_option(void **state)
+{
+    const char *model = any_model();
+    REQUIRE_MODEL(model);
+    char dir[4200], path[4400];
+    make_tmpdir("cli-scale", dir, sizeof dir);
+    run_result r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "--layer", "0",
+                                    "--head", "0", "--scale", "max"));
+    assert_success(&r);
+    free_result(&r);
+    snprintf(path, sizeof path, "%s/o/index.json", dir);
+    cJSON *index = hs_test_read_json(path);
+    const cJSON *scale = cJSON_GetObjectItemCaseSensitive(index, "scale");
+    assert_true(cJSON_IsString(scale));
+    assert_string_equal(scale->valuestring, "max");
+    cJSON_Delete(index);
+
+    r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "--scale", "2"));
+    ASSERT_FAILURE(&r, "--scale", "'2'");
+    free_result(&r);
+}
+
 /* Text that starts with '-' passes after '--', and before it the error names
  * '--'. Numbers take digits only. */
 static void options_dash_text_and_numbers(void **state)
@@ -1533,6 +1556,7 @@ int main(void)
         cmocka_unit_test(error_invalid_utf8),
         cmocka_unit_test(error_ids_not_numbers),
         cmocka_unit_test(options_dash_text_and_numbers),
+        cmocka_unit_test(export_scale_option),
         cmocka_unit_test(error_id_outside_vocabulary),
         cmocka_unit_test(error_unknown_option),
         cmocka_unit_test(error_missing_out),

@@ -384,6 +384,43 @@ static void export_head_draws_cells_labels_title(void **state)
     test_input_free(&t);
 }
 
+/* With scale_to_max the largest value takes the top colour: a matrix whose
+ * largest weight is 0.5 draws 0.5 as 1.0 would be and 0.25 as 0.5. */
+static void export_matrix_scaled_to_max(void **state)
+{
+    test_input t;
+    test_input_make(&t, 1, 1, 3, NULL);
+    t.input.scale_to_max = 1;
+    const float matrix[9] = {0.5f, 0.0f, 0.0f, 0.25f, 0.25f, 0.0f, 0.0f, 0.0f, 0.5f};
+    const char *dir = hs_test_tmpdir("export-scaled");
+    char path[4096];
+    if (hs_export_matrix(&t.input, matrix, "scaled", "scaled.png", dir, path, sizeof path) != 0)
+        fail_msg("%s", hs_error_message());
+    png p = load_png(path);
+    int x0, y0, cell;
+    find_heatmap(&p, HS_COLORMAP_VIRIDIS, &x0, &y0, &cell); /* finds the 0.5 cell */
+    const uint8_t(*table)[3] = hs_colormap_table(HS_COLORMAP_VIRIDIS);
+    assert_true(same_rgb(pixel(&p, x0 + cell / 2, y0 + cell / 2), table[255]));
+    assert_true(same_rgb(pixel(&p, x0 + cell / 2, y0 + cell + cell / 2), table[128]));
+    assert_true(same_rgb(pixel(&p, x0 + cell + cell / 2, y0 + cell / 2), table[0]));
+    assert_true(same_rgb(pixel(&p, x0 + 2 * cell + cell / 2, y0 + 2 * cell + cell / 2),
+                         table[255]));
+    stbi_image_free(p.rgb);
+
+    /* The same matrix on the 0 to 1 scale: 0.5 is the middle colour. */
+    t.input.scale_to_max = 0;
+    if (hs_export_matrix(&t.input, matrix, "plain", "plain.png", dir, path, sizeof path) != 0)
+        fail_msg("%s", hs_error_message());
+    p = load_png(path);
+    int middle = 0;
+    for (int y = 0; y < p.h && !middle; y++)
+        for (int x = 0; x < p.w && !middle; x++)
+            middle = same_rgb(pixel(&p, x, y), table[128]);
+    assert_true(middle);
+    stbi_image_free(p.rgb);
+    test_input_free(&t);
+}
+
 static void export_head_uses_cividis(void **state)
 {
     test_input t;
@@ -733,6 +770,7 @@ int main(void)
         cmocka_unit_test(head_names_pad_to_counts),
         cmocka_unit_test(export_head_draws_cells_labels_title),
         cmocka_unit_test(export_head_uses_cividis),
+        cmocka_unit_test(export_matrix_scaled_to_max),
         cmocka_unit_test(export_head_rejects_bad_range),
         cmocka_unit_test(export_long_input_thins_labels),
         cmocka_unit_test(export_very_long_input_fits),
