@@ -220,7 +220,9 @@ static float draw_sentence_row(hs_app *app, const hs_run *run, int pos, const ch
     int step = (int)ceilf((float)(small + 1) / cell);
     /* Turned labels hang under their cells, each ending just below them. */
     for (int j = 0; j < n; j += step > 0 ? step : 1) {
-        float len = (float)hs_render_text_rotated(g, HS_FONT_SMALL, enc->labels[j],
+        char visible[96];
+        hs_label_visible(enc->labels[j], visible, sizeof visible);
+        float len = (float)hs_render_text_rotated(g, HS_FONT_SMALL, visible,
                                                   x + j * cell + (cell - small) / 2.0f, label_y,
                                                   j == pos ? COLOR_FOCUS : COLOR_TEXT);
         longest = len > longest ? len : longest;

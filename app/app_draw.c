@@ -33,13 +33,12 @@ static int has_result(const hs_app *app)
 }
 
 /* Shortens a label to at most max_chars characters, marking the cut. A label
- * of spaces only is shown as the visible space sign. */
-static void short_label(const char *label, char *out, size_t size, int max_chars)
+ * with nothing visible is spelled out first (see hs_label_visible()). */
+static void short_label(const char *raw, char *out, size_t size, int max_chars)
 {
-    if (label[strspn(label, " ")] == '\0' && label[0]) {
-        snprintf(out, size, "␣");
-        return;
-    }
+    char visible[96];
+    hs_label_visible(raw, visible, sizeof visible);
+    const char *label = visible;
     int chars = 0;
     size_t i = 0, used = 0;
     while (label[i] && used + 5 < size) {

@@ -200,28 +200,25 @@ static void mask_ink_rows(const mask *m, int *top, int *bottom)
 
 /* ---- labels ------------------------------------------------------------ */
 
-/* Returns the text shown for a token label: a label of spaces only shows
- * each space as U+2423 (open box) so it stays visible, and a label wider than
- * max_width is cut and ends in an ellipsis. Caller frees. */
-static char *fit_label(hs_fonts *fonts, const char *label, int max_width)
+/* Returns the text shown for a token label: a label with nothing visible is
+ * spelled out by hs_label_visible() (a space as U+2423, open box), and a label
+ * wider than max_width is cut and ends in an ellipsis. Caller frees. */
+static char *fit_label(hs_fonts *fonts, const char *raw, int max_width)
 {
-    size_t length = strlen(label);
-    size_t spaces = strspn(label, " ");
-    char *text;
-
-    if (length > 0 && spaces == length) {
-        text = malloc(length * 3 + 1);
-        if (!text)
-            return NULL;
-        for (size_t i = 0; i < length; i++)
-            memcpy(text + i * 3, "\xE2\x90\xA3", 3); /* ␣ */
-        text[length * 3] = '\0';
-        return text;
-    }
-    text = malloc(length + 4);
-    if (!text)
+    /* Invisible characters spelled out take at most 7 bytes for each byte. */
+    size_t capacity = strlen(raw) * 7 + 1;
+    char *visible = malloc(capacity);
+    if (!visible)
         return NULL;
-    memcpy(text, label, length + 1);
+    hs_label_visible(raw, visible, capacity);
+    size_t length = strlen(visible);
+    char *text = malloc(length + 4);
+    if (!text) {
+        free(visible);
+        return NULL;
+    }
+    memcpy(text, visible, length + 1);
+    free(visible);
 
     int width = 0;
     if (hs_fonts_measure(fonts, text, &width) != 0 || width <= max_width)
@@ -231,7 +228,7 @@ static char *fit_label(hs_fonts *fonts, const char *label, int max_width)
     while (keep > 0) {
         do
             keep--;
-        while (keep > 0 && ((unsigned char)label[keep] & 0xC0) == 0x80);
+        while (keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80);
         memcpy(text + keep, "\xE2\x80\xA6", 4); /* … and the NUL */
         if (hs_fonts_measure(fonts, text, &width) == 0 && width <= max_width)
             break;

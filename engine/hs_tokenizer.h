@@ -80,6 +80,14 @@ int32_t hs_tokenizer_token_to_id(const hs_tokenizer *tok, const char *token);
  * caller frees the string. */
 char *hs_tokenizer_id_label(const hs_tokenizer *tok, int32_t id);
 
+/* Writes a form of a display label that shows on screen. A label with a
+ * visible character is written as it is. Otherwise each character is spelled
+ * out, separated by spaces: a space as "␣", and any other invisible character
+ * (a space, format or control character, or a combining mark alone, such as a
+ * zero-width joiner or a variation selector) as "U+200D". This is for drawing;
+ * the JSON output keeps the labels unchanged. */
+void hs_label_visible(const char *label, char *out, size_t size);
+
 /* Whether the tokenizer adds a BOS token by default (tokenizer.json
  * post-processor or tokenizer_config.json add_bos_token). */
 int hs_tokenizer_adds_bos(const hs_tokenizer *tok);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* Growable string for building labels. */
 typedef struct {
@@ -190,6 +191,56 @@ static char *label_metaspace(const char *token)
     buf_readable(&b, bytes, n);
     free(bytes);
     return buf_finish(&b);
+}
+
+/* Returns 1 when a code point draws nothing by itself. */
+static int invisible_code_point(int32_t cp)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_ZS:
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP:
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_CN:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void hs_label_visible(const char *label, char *out, size_t size)
+{
+    size_t length = strlen(label);
+    int visible = 0;
+    for (size_t i = 0; i < length && !visible;) {
+        int step = 1;
+        int32_t cp = hs_tok_utf8_decode(label + i, length - i, &step);
+        visible = !invisible_code_point(cp);
+        i += (size_t)step;
+    }
+    if (visible || length == 0) {
+        snprintf(out, size, "%s", label);
+        return;
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < length && used + 1 < size;) {
+        int step = 1;
+        int32_t cp = hs_tok_utf8_decode(label + i, length - i, &step);
+        int written = cp == ' ' ? snprintf(out + used, size - used, "%s\xE2\x90\xA3",
+                                           used ? " " : "")
+                                : snprintf(out + used, size - used, "%sU+%04X",
+                                           used ? " " : "", (unsigned)cp);
+        if (written < 0 || (size_t)written >= size - used) {
+            out[used] = '\0';
+            break;
+        }
+        used += (size_t)written;
+        i += (size_t)step;
+    }
 }
 
 int hs_tok_labels(const hs_tokenizer *tok, const int32_t *ids, int n, char **labels)

@@ -493,6 +493,35 @@ static void bpe_merges_by_rank(void **state)
     hs_tokenizer_free(tok);
 }
 
+/* Labels with nothing visible are spelled out for drawing; others stay. */
+static void label_visible_spells_invisible(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *label, *want;
+    } cases[] = {
+        {"bank", "bank"},
+        {" a", " a"},
+        {"", ""},
+        {" ", "\xE2\x90\xA3"},
+        {"  ", "\xE2\x90\xA3 \xE2\x90\xA3"},
+        {"\xE2\x80\x8D", "U+200D"},          /* zero-width joiner */
+        {"\xEF\xB8\x8F", "U+FE0F"},          /* variation selector 16 */
+        {" \xC2\xA0", "\xE2\x90\xA3 U+00A0"}, /* space, no-break space */
+        {"\xCC\x81", "U+0301"},               /* a combining accent alone */
+        {"e\xCC\x81", "e\xCC\x81"},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hs_label_visible(cases[i].label, out, sizeof out);
+        assert_string_equal(out, cases[i].want);
+    }
+    /* A buffer too small keeps whole entries and stays terminated. */
+    char small[9];
+    hs_label_visible("\xE2\x80\x8D\xE2\x80\x8D", small, sizeof small);
+    assert_string_equal(small, "U+200D");
+}
+
 static void bpe_partial_utf8_labels(void **state)
 {
     (void)state;
@@ -1096,6 +1125,7 @@ int main(void)
         cmocka_unit_test(wordpiece_from_ids_and_labels),
         cmocka_unit_test(bpe_merges_by_rank),
         cmocka_unit_test(bpe_partial_utf8_labels),
+        cmocka_unit_test(label_visible_spells_invisible),
         cmocka_unit_test(utf8_invalid_offsets),
         cmocka_unit_test(load_missing_folder),
         cmocka_unit_test(wordpiece_errors_name_vocab),
