@@ -163,6 +163,12 @@ int hs_cli_export(int argc, char **argv)
         strcmp(o.aggregate, "rollout") != 0)
         return hs_cli_usage_fail("export", "--aggregate: '%s' is not layer-mean, layer-max, "
                                  "all-mean or rollout", o.aggregate);
+    if (o.aggregate && o.head >= 0)
+        return hs_cli_usage_fail("export", "--head does not apply to --aggregate %s, which "
+                                 "combines the heads", o.aggregate);
+    if (o.aggregate && o.layer >= 0 && strncmp(o.aggregate, "layer-", 6) != 0)
+        return hs_cli_usage_fail("export", "--layer does not apply to --aggregate %s, which "
+                                 "combines every layer", o.aggregate);
     if (check_out_dir(o.out, &missing) != 0)
         return 1;
     if (hs_cli_read_text(o.positional[0], "TEXT", &text) != 0 ||

@@ -1308,7 +1308,8 @@ static void error_ids_not_numbers(void **state)
     }
 }
 
-/* export --scale takes 1 or max, and index.json records it. */
+/* export --scale takes 1 or max, and index.json records it. --aggregate
+ * rejects --head, and --layer unless it is per layer. */
 static void export_scale_option(void **state)
 {
     const char *model = any_model();
@@ -1328,6 +1329,16 @@ static void export_scale_option(void **state)
 
     r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "--scale", "2"));
     ASSERT_FAILURE(&r, "--scale", "'2'");
+    free_result(&r);
+
+    /* Options that an aggregate would ignore are errors. */
+    r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "--aggregate",
+                         "rollout", "--head", "1"));
+    ASSERT_FAILURE(&r, "--head", "rollout");
+    free_result(&r);
+    r = run_in(dir, ARGS("export", "--model", model, "hi", "--out", "o", "--aggregate",
+                         "all-mean", "--layer", "1"));
+    ASSERT_FAILURE(&r, "--layer", "all-mean");
     free_result(&r);
 }
 
