@@ -673,7 +673,11 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
     hs_render_clip(g, NULL);
 
     /* row labels (queries) on the left, column labels (keys) on top, turned */
-    SDL_Rect rows_area = {l->main.x, geo.area.y, geo.area.x - l->main.x, geo.area.h};
+    /* The label areas reach half a line past the heatmap's ends, so that the
+     * labels of the first and last cells, centred on them, are not cut. */
+    int half = small / 2 + 1;
+    SDL_Rect rows_area = {l->main.x, geo.area.y - half, geo.area.x - l->main.x,
+                          geo.area.h + 2 * half};
     hs_render_clip(g, &rows_area);
     for (int i = 0; i < n; i += geo.label_step) {
         float cy = geo.y + (i + 0.5f) * geo.cell;
@@ -685,7 +689,8 @@ static void draw_heatmap(hs_app *app, const hs_layout *l)
                        label_color(app, i));
     }
     hs_render_clip(g, NULL);
-    SDL_Rect cols_area = {geo.area.x, l->main.y, geo.area.w, geo.area.y - l->main.y};
+    SDL_Rect cols_area = {geo.area.x - half, l->main.y, geo.area.w + 2 * half,
+                          geo.area.y - l->main.y};
     hs_render_clip(g, &cols_area);
     for (int j = 0; j < cols; j += geo.label_step) {
         float cx = geo.x + (j + 0.5f) * geo.cell;
