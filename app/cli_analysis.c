@@ -381,6 +381,9 @@ int hs_cli_compare(int argc, char **argv)
         return hs_cli_usage_fail("compare", "compare needs both --a TEXT and --b TEXT");
     if (o.word_b && !o.word)
         return hs_cli_fail("--word-b needs --word (the word in sentence A)");
+    if (strcmp(o.a, "-") == 0 && strcmp(o.b, "-") == 0)
+        return hs_cli_fail("--a and --b both read standard input, which holds one text; "
+                           "give one of them as an argument");
 
     model = hs_cli_load_model(o.model);
     if (!model)

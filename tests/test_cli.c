@@ -1204,6 +1204,10 @@ static void compare_decoder_word_after_prefix(void **state)
     cJSON_Delete(json);
     free_result(&r);
 
+    r = run_in(dir, ARGS("compare", "--model", model, "--a", "-", "--b", "-"));
+    ASSERT_FAILURE(&r, "--a and --b both read standard input");
+    free_result(&r);
+
     r = run_in(dir, ARGS("compare", "--model", model, "--a", "The key is on the table", "--b",
                          "The key is in the lock", "--word", "the"));
     assert_success(&r);
