@@ -177,8 +177,10 @@ typedef struct {
     int help_visible;
     float zoom;                /* heatmap zoom, 1 = fit */
     float pan_x, pan_y;        /* heatmap pan in cells */
-    int dragging;
-    int drag_x, drag_y;
+    int dragging;              /* the left button went down on the heatmap's cells */
+    int drag_x, drag_y;        /* the pointer when the pan last moved */
+    int drag_moved;            /* the pointer left the press point: a pan, not a click */
+    int drag_row;              /* the row pressed, focused on release without a pan */
     float grid_scroll;
     float strip_scroll;
     int mouse_x, mouse_y;      /* drawable pixels */

@@ -22,6 +22,7 @@
 enum {
     DEBOUNCE_MS = 120, /* typing pause before the model runs again */
     MAX_TEXT_BYTES = 65536,
+    DRAG_THRESHOLD_PX = 4, /* pointer travel that turns a click on the heatmap into a pan */
 };
 
 static const char app_usage[] =
@@ -797,12 +798,16 @@ static void handle_click(hs_app *app, int x, int y, int shift)
             int row = (int)floorf(((float)y - g.y) / g.cell);
             int on_cells = point_in(&g.area, x, y);
             int on_labels = x < g.area.x && y >= g.area.y && y < g.area.y + g.area.h;
-            if ((on_cells || on_labels) && row >= 0 && row < n) {
+            if (on_labels && row >= 0 && row < n) {
                 app->focus_token = app->focus_token == row ? -1 : row;
                 return;
             }
+            /* On the cells a press starts a pan; released without moving, it
+             * was a click that focuses the row. */
             if (on_cells) {
                 app->dragging = 1;
+                app->drag_moved = 0;
+                app->drag_row = row >= 0 && row < n ? row : -1;
                 app->drag_x = x;
                 app->drag_y = y;
             }
@@ -816,7 +821,10 @@ static void handle_motion(hs_app *app, int x, int y)
     hs_app_layout(app, &layout);
     app->mouse_x = x;
     app->mouse_y = y;
-    if (app->dragging) {
+    if (app->dragging && !app->drag_moved &&
+        abs(x - app->drag_x) + abs(y - app->drag_y) > DRAG_THRESHOLD_PX * app->ui_scale)
+        app->drag_moved = 1;
+    if (app->dragging && app->drag_moved) {
         hs_heatmap_geometry g;
         if (hs_app_heatmap_geometry(app, &layout, &g) == 0) {
             app->pan_x -= (float)(x - app->drag_x) / g.cell;
@@ -824,6 +832,7 @@ static void handle_motion(hs_app *app, int x, int y)
         }
         app->drag_x = x;
         app->drag_y = y;
+        app->dirty = 1;
     }
     int layer = -1, head = 0;
     if (hs_app_grid_hit(app, &layout, x, y, &layer, &head) < 0)
@@ -933,6 +942,10 @@ static void handle_event(hs_app *app, const SDL_Event *e)
         app->dirty = 1;
         break;
     case SDL_MOUSEBUTTONUP:
+        if (app->dragging && !app->drag_moved && app->drag_row >= 0) {
+            app->focus_token = app->focus_token == app->drag_row ? -1 : app->drag_row;
+            app->dirty = 1;
+        }
         app->dragging = 0;
         break;
     case SDL_MOUSEMOTION:

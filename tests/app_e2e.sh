@@ -82,6 +82,36 @@ else
     wait_for '"head":[[:space:]]*1,' || fail "the app stopped responding after the error"
 fi
 
+# Back to the heatmap: the wheel zooms, a drag pans, a click focuses a row.
+xdotool key F1
+wait_for '"help":[[:space:]]*false' || fail "F1 did not close the help"
+xdotool key Tab Tab Tab
+wait_for '"view":[[:space:]]*"heatmap"' || fail "Tab did not come back to the heatmap"
+heatmap() { /usr/bin/python3 -c "import json,sys; h=json.load(open(sys.argv[1]))['heatmap']; \
+print(int(h[sys.argv[2]]) if sys.argv[2] != 'cell' else round(h['cell'], 3))" "$work/state.json" "\$1"; }
+centre_x=\$(/usr/bin/python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['heatmap']['area']; \
+print(a[0] + a[2] // 2)" "$work/state.json")
+centre_y=\$(/usr/bin/python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['heatmap']['area']; \
+print(a[1] + a[3] // 2)" "$work/state.json")
+cell=\$(heatmap cell)
+xdotool mousemove --window "\$window" "\$centre_x" "\$centre_y"
+xdotool click --repeat 4 4
+i=0
+while [ "\$(heatmap cell)" = "\$cell" ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+[ "\$(heatmap cell)" != "\$cell" ] || fail "the wheel did not zoom"
+x_before=\$(heatmap x)
+y_before=\$(heatmap y)
+xdotool mousedown 1
+for step in 1 2 3 4 5 6; do xdotool mousemove_relative -- -15 -15; sleep 0.05; done
+xdotool mouseup 1
+i=0
+while [ "\$(heatmap x)" = "\$x_before" ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+[ "\$(heatmap x)" != "\$x_before" ] || fail "dragging did not pan across"
+[ "\$(heatmap y)" != "\$y_before" ] || fail "dragging did not pan down"
+grep -q '"focus":[[:space:]]*-1,' "$work/state.json" || fail "the drag focused a row"
+xdotool click 1
+wait_for '"focus":[[:space:]]*[0-9]' || fail "a click on the heatmap did not focus a row"
+
 kill \$app
 wait \$app 2>/dev/null
 echo "app_e2e: passed"
