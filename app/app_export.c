@@ -36,7 +36,7 @@ static int ensure_folder(const char *dir)
 {
     if (hs_dir_exists(dir))
         return 0;
-    if (mkdir(dir, 0755) != 0) {
+    if (mkdir(dir, 0755) != 0 && !(errno == EEXIST && hs_dir_exists(dir))) {
         hs_error_set("cannot create the export folder %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -22,7 +22,9 @@
 enum {
     DEBOUNCE_MS = 120, /* typing pause before the model runs again */
     MAX_TEXT_BYTES = 65536,
-    DRAG_THRESHOLD_PX = 4, /* pointer travel that turns a click on the heatmap into a pan */
+    DRAG_THRESHOLD_PX = 4,
+    MIN_WINDOW_WIDTH = 640,
+    MIN_WINDOW_HEIGHT = 400, /* pointer travel that turns a click on the heatmap into a pan */
 };
 
 static const char app_usage[] =
@@ -207,9 +209,11 @@ static int parse_app_options(int argc, char **argv, hs_app_options *o)
             o->timing = 1;
             break;
         case OPT_SIZE:
-            if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 || o->width < 320 ||
-                o->height < 240 || o->width > 16384 || o->height > 16384) {
-                hs_cli_fail("--size: '%s' is not WIDTHxHEIGHT (at least 320x240)", optarg);
+            if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2 ||
+                o->width < MIN_WINDOW_WIDTH || o->height < MIN_WINDOW_HEIGHT ||
+                o->width > 16384 || o->height > 16384) {
+                hs_cli_fail("--size: '%s' is not WIDTHxHEIGHT between %dx%d and 16384x16384",
+                            optarg, MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT);
                 return -1;
             }
             break;
@@ -1011,6 +1015,8 @@ static int create_window(hs_app *app)
         hs_error_set("cannot open a window: %s", SDL_GetError());
         return -1;
     }
+    /* Below this the panels no longer fit beside each other. */
+    SDL_SetWindowMinimumSize(app->window, MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT);
     app->gl = SDL_GL_CreateContext(app->window);
     if (!app->gl) {
         hs_error_set("cannot create an OpenGL 3.3 core context: %s", SDL_GetError());
@@ -1200,9 +1206,16 @@ int hs_app_main(int argc, char **argv)
     const char *driver = SDL_GetCurrentVideoDriver();
     if (!app->options.screenshot && !getenv("SDL_VIDEODRIVER") && driver &&
         (strcmp(driver, "offscreen") == 0 || strcmp(driver, "dummy") == 0)) {
-        hs_cli_fail("no display found (DISPLAY and WAYLAND_DISPLAY are not set), so a window "
-                    "would be invisible; run inside a desktop session, or use --screenshot "
-                    "FILE.png or 'headscope export' without a display");
+        const char *x11 = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
+        if ((x11 && *x11) || (wayland && *wayland))
+            hs_cli_fail("cannot open the display (DISPLAY='%s', WAYLAND_DISPLAY='%s'), so a "
+                        "window would be invisible; check that the display server runs and "
+                        "accepts this user, or use --screenshot FILE.png",
+                        x11 ? x11 : "", wayland ? wayland : "");
+        else
+            hs_cli_fail("no display found (DISPLAY and WAYLAND_DISPLAY are not set), so a "
+                        "window would be invisible; run inside a desktop session, or use "
+                        "--screenshot FILE.png or 'headscope export' without a display");
         SDL_Quit();
         hs_textfield_free(&app->text);
         hs_textfield_free(&app->pair);

@@ -8,6 +8,7 @@
 #include "hs_colormap.h"
 #include "hs_analysis.h"
 #include "hs_error.h"
+#include "hs_io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -199,11 +200,13 @@ int hs_cli_export(int argc, char **argv)
     }
 
     if (missing) {
-        if (mkdir(o.out, 0777) != 0) {
+        /* Another export may create the folder first, which is fine. */
+        if (mkdir(o.out, 0777) == 0)
+            created = 1;
+        else if (errno != EEXIST || !hs_dir_exists(o.out)) {
             hs_cli_fail("--out %s: cannot create folder: %s", o.out, strerror(errno));
             goto done;
         }
-        created = 1;
     }
     hs_export_input input = {
         .model_name = hs_model_name(model),

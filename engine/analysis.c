@@ -192,7 +192,8 @@ void hs_head_stats_compute(const float *attn, int n, int causal, const uint8_t *
             previous += row[i - 1];
         if (i < n - 1)
             next += row[i + 1];
-        self += row[i];
+        if (i > 0 || !causal)
+            self += row[i];
         if (i > 0)
             first += row[0];
 
@@ -226,7 +227,9 @@ void hs_head_stats_compute(const float *attn, int n, int causal, const uint8_t *
         out->next = (float)(next / (n - 1));
         out->first = (float)(first / (n - 1));
     }
-    out->self = (float)(self / n);
+    /* A causal row 0 sees only itself, so it says nothing about the head. */
+    int self_rows = causal ? n - 1 : n;
+    out->self = self_rows > 0 ? (float)(self / self_rows) : 0.0f;
     out->entropy = (float)(entropy / n);
     if (relative_rows)
         out->relative_entropy = (float)(relative / relative_rows);
