@@ -1002,11 +1002,25 @@ static const help_row help_rows[] = {
     {NULL, "rescale each row without the first column, or B to run without BOS."},
 };
 
+/* Returns the lines a help row takes when its text is wrapped at desc_w
+ * (a key's description) or column_w (prose). */
+static int help_row_lines(hs_app *app, const help_row *row, float desc_w, float column_w)
+{
+    if (row->key && !row->desc)
+        return 1;
+    int lines = hs_app_wrapped_lines(app, HS_FONT_SMALL, row->desc, row->key ? desc_w : column_w);
+    return lines > 0 ? lines : 1;
+}
+
+/* Draws the key and mouse help over the window: one column, or two when one
+ * would be too tall, with descriptions wrapped to fit the window's width. */
 static void draw_help(hs_app *app)
 {
     hs_renderer *g = app->render;
     int count = (int)(sizeof help_rows / sizeof help_rows[0]);
     int line = hs_render_line_height(g, HS_FONT_SMALL) + (int)px(app, 3);
+    float gap = px(app, 16), pad = px(app, 20), indent = px(app, 8);
+    float room_w = app->width - px(app, 20), room_h = app->height - px(app, 20);
 
     /* Column widths: keys, then descriptions and prose. */
     float key_w = 0, text_w = 0;
@@ -1017,46 +1031,67 @@ static void draw_help(hs_app *app)
         if (row->desc)
             text_w = fmaxf(text_w, hs_render_text_width(g, HS_FONT_SMALL, row->desc));
     }
-    float gap = px(app, 16), pad = px(app, 20);
-    float column_w = key_w + gap + text_w;
 
     /* Two columns, split at a heading, when one column would not fit. */
-    float height_one = count * line + 2 * pad;
     int split = count;
-    if (height_one > app->height - px(app, 20)) {
+    if (count * line + 2 * pad > room_h) {
         for (int i = count / 2; i < count; i++)
             if (help_rows[i].key && !help_rows[i].desc) {
                 split = i;
                 break;
             }
     }
-    int columns = 1, rows = count;
-    if (split < count) {
-        columns = 2;
-        rows = split > count - split ? split : count - split;
+    int columns = split < count ? 2 : 1;
+    float desc_w = fminf(text_w, (room_w - 2 * pad - (columns - 1) * 2 * pad) / columns -
+                                     indent - key_w - gap);
+    if (desc_w < px(app, 160))
+        desc_w = px(app, 160);
+    float column_w = indent + key_w + gap + desc_w;
+
+    /* With two columns, the heading to split at that balances their lines. */
+    int row_lines[sizeof help_rows / sizeof help_rows[0]];
+    int total = 0;
+    for (int i = 0; i < count; i++) {
+        row_lines[i] = help_row_lines(app, &help_rows[i], desc_w, column_w);
+        total += row_lines[i];
     }
+    if (columns == 2) {
+        int before = 0, best = total;
+        for (int i = 0; i < count; i++) {
+            int taller = before > total - before ? before : total - before;
+            if (i > 0 && help_rows[i].key && !help_rows[i].desc && taller < best) {
+                best = taller;
+                split = i;
+            }
+            before += row_lines[i];
+        }
+    }
+    int lines[2] = {0, 0};
+    for (int i = 0; i < count; i++)
+        lines[i < split ? 0 : 1] += row_lines[i];
+    int rows = lines[0] > lines[1] ? lines[0] : lines[1];
     float w = columns * column_w + (columns - 1) * pad * 2 + 2 * pad;
     float h = rows * line + 2 * pad;
-    float x = (app->width - w) / 2.0f, y = (app->height - h) / 2.0f;
-    if (y < 0)
-        y = 0;
+    float x = fmaxf(0.0f, (app->width - w) / 2.0f), y = fmaxf(0.0f, (app->height - h) / 2.0f);
     hs_render_rect(g, 0, 0, app->width, app->height, (hs_rgba){0, 0, 0, 0.35f});
     hs_render_rect(g, x, y, w, h, COLOR_PANEL);
     hs_render_outline(g, x, y, w, h, px(app, 2), COLOR_ACCENT);
+    float cy[2] = {y + pad, y + pad};
     for (int i = 0; i < count; i++) {
         const help_row *row = &help_rows[i];
         int column = i < split ? 0 : 1;
-        int index = i < split ? i : i - split;
         float cx = x + pad + column * (column_w + 2 * pad);
-        float cy = y + pad + index * line;
         if (row->key && !row->desc) {
-            hs_render_text(g, HS_FONT_SMALL, row->key, cx, cy, COLOR_ACCENT);
+            hs_render_text(g, HS_FONT_SMALL, row->key, cx, cy[column], COLOR_ACCENT);
         } else if (row->key) {
-            hs_render_text(g, HS_FONT_SMALL, row->key, cx + px(app, 8), cy, COLOR_TEXT);
-            hs_render_text(g, HS_FONT_SMALL, row->desc, cx + key_w + gap, cy, COLOR_TEXT);
+            hs_render_text(g, HS_FONT_SMALL, row->key, cx + indent, cy[column], COLOR_TEXT);
+            hs_app_draw_wrapped(app, HS_FONT_SMALL, row->desc, cx + indent + key_w + gap,
+                                cy[column], desc_w, COLOR_TEXT);
         } else {
-            hs_render_text(g, HS_FONT_SMALL, row->desc, cx + px(app, 8), cy, COLOR_TEXT);
+            hs_app_draw_wrapped(app, HS_FONT_SMALL, row->desc, cx + indent, cy[column],
+                                column_w, COLOR_TEXT);
         }
+        cy[column] += line * row_lines[i];
     }
 }
 
