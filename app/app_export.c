@@ -71,8 +71,17 @@ static int take_view(const hs_app *app, export_job *job)
     for (int i = 0; i < s->n; i++)
         for (int k = 0; k < s->cols; k++)
             job->matrix[(size_t)i * s->n + s->col_unit[k]] = s->values[(size_t)i * s->cols + k];
-    snprintf(job->title, sizeof job->title, "%s%s%s", s->title, s->notice[0] ? " · " : "",
-             s->notice);
+    /* The notice says the columns were removed; in the file they are drawn
+     * as 0, and the title says that instead. */
+    char notice[sizeof s->notice + 32];
+    const char *removed = strstr(s->notice, " removed");
+    if (removed)
+        snprintf(notice, sizeof notice, "%.*s drawn as 0%s", (int)(removed - s->notice),
+                 s->notice, removed + strlen(" removed"));
+    else
+        snprintf(notice, sizeof notice, "%s", s->notice);
+    snprintf(job->title, sizeof job->title, "%s%s%s", s->title, notice[0] ? " · " : "",
+             notice);
     /* File names: L03-H07-no-special.png, L03-mean.png, L03-max.png,
      * all-mean.png, rollout.png, with -no-special or -no-first for hidden
      * columns. */
