@@ -146,6 +146,12 @@ static int export_thread(void *data)
 
 void hs_app_export(hs_app *app, int all)
 {
+    if (app->model && !app->model->has_tokenizer) {
+        snprintf(app->message, sizeof app->message,
+                 "nothing to export: the model has no tokenizer that headscope reads");
+        app->message_is_error = 1;
+        return;
+    }
     if (!app->run || !app->run->result) {
         snprintf(app->message, sizeof app->message, "nothing to export: no result yet");
         app->message_is_error = 1;

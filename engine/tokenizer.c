@@ -444,7 +444,9 @@ hs_tokenizer *hs_tokenizer_load(const char *dir, const char *model_type)
         tok->vocab_path = hs_tok_arena_strndup(&tok->arena, vocab_path, strlen(vocab_path));
     if (!vocab_path) {
         hs_error_set("%s: no tokenizer found (looked for tokenizer.json, vocab.txt, "
-                     "vocab.json + merges.txt)",
+                     "vocab.json + merges.txt; tokenizer.model and llama2.c's .bin "
+                     "tokenizers are not read); 'headscope dump --ids' runs the model on "
+                     "token ids",
                      dir);
     } else if (!tok->vocab_path) {
         hs_error_set("%s: out of memory for the tokenizer", dir);
