@@ -75,6 +75,8 @@ static void compute(hs_app *app, hs_comparison *c)
         /* A decoder reads only earlier tokens, so words of a common beginning
          * are identical in both sentences; start after it. */
         int prefix = a->config.causal ? hs_encoding_common_prefix(a->encoding, b->encoding) : 0;
+        if (prefix == a->encoding->n && prefix == b->encoding->n)
+            prefix = 0; /* identical sentences: every word is shared and scores 0 */
         int shared = hs_words_first_shared(words_a, words_b, prefix);
         if (shared < 0) {
             snprintf(c->error, sizeof c->error,
@@ -108,7 +110,9 @@ static void compute(hs_app *app, hs_comparison *c)
     if (hs_compare_heads(ra, c->pos_a, rb, c->pos_b, c->heads) != 0 ||
         hs_compare_hidden(ra, c->pos_a, rb, c->pos_b, c->hidden) != 0)
         snprintf(c->error, sizeof c->error, "%s", hs_error_message());
-    if (a->config.causal && c->pos_a == c->pos_b && c->pos_a < prefix)
+    if (prefix == a->encoding->n && prefix == b->encoding->n)
+        snprintf(c->note, sizeof c->note, "A and B are the same tokens, so every score is 0");
+    else if (a->config.causal && c->pos_a == c->pos_b && c->pos_a < prefix)
         snprintf(c->note, sizeof c->note,
                  "A and B are identical up to '%s' and a decoder reads only earlier tokens, "
                  "so every score is 0: pick a word after the sentences differ",

@@ -398,6 +398,11 @@ int hs_cli_compare(int argc, char **argv)
      * are identical in A and B and are skipped. */
     int causal = hs_model_config(model)->causal;
     int prefix = hs_encoding_common_prefix(a.enc, b.enc);
+    if (prefix == a.enc->n && prefix == b.enc->n) {
+        /* Identical inputs: no point after which they differ, every score is 0. */
+        fprintf(stderr, "headscope: note: A and B are the same tokens, so every score is 0\n");
+        prefix = 0;
+    }
     const char *word_a = o.word, *word_b = o.word_b ? o.word_b : o.word;
     if (!word_a) {
         int shared = hs_words_first_shared(a.words, b.words, causal ? prefix : 0);

@@ -1204,6 +1204,13 @@ static void compare_decoder_word_after_prefix(void **state)
     cJSON_Delete(json);
     free_result(&r);
 
+    /* The same sentence twice: every score is 0, and a note says why. */
+    r = run_in(dir, ARGS("compare", "--model", model, "--a", "the cat", "--b", "the cat"));
+    assert_success(&r);
+    assert_non_null(strstr(r.err, "A and B are the same tokens"));
+    assert_non_null(strstr(r.out, "0.0000"));
+    free_result(&r);
+
     r = run_in(dir, ARGS("compare", "--model", model, "--a", "-", "--b", "-"));
     ASSERT_FAILURE(&r, "--a and --b both read standard input");
     free_result(&r);
