@@ -197,7 +197,7 @@ typedef struct {
     int screenshot_armed;      /* a result arrived; shoot after the next frame */
     int exit_status;
     int focus_checked;         /* --focus was compared with the first result */
-    size_t text_cut_bytes; /* bytes of --text beyond the field's limit, until an edit */
+    size_t text_cut_bytes; /* bytes of --text or a paste beyond the field's limit */
 } hs_app;
 
 /* Runs the desktop app; returns the process exit status. */

@@ -383,7 +383,9 @@ static void schedule_run(hs_app *app, Uint32 delay_ms)
 {
     app->edit_time = SDL_GetPerformanceCounter();
     app->edit_pending = 1;
-    app->text_cut_bytes = 0;
+    /* The note on cut text stays while the field is still full. */
+    if (app->text.length + 4 < app->text.max_length)
+        app->text_cut_bytes = 0;
     app->run_deadline = SDL_GetTicks() + delay_ms;
     if (app->run_deadline == 0)
         app->run_deadline = 1;
@@ -591,7 +593,11 @@ static int edit_key(hs_app *app, hs_textfield *f, const SDL_Keysym *key)
             return 0;
         char *clip = SDL_GetClipboardText();
         if (clip) {
-            changed = hs_textfield_insert(f, clip) > 0;
+            size_t wanted = strlen(clip);
+            size_t inserted = hs_textfield_insert(f, clip);
+            changed = inserted > 0;
+            if (inserted < wanted && f == &app->text && f->length + 4 >= f->max_length)
+                app->text_cut_bytes = wanted - inserted; /* shown in the status line */
             SDL_free(clip);
         }
         break;
