@@ -747,7 +747,8 @@ static void arc_layout(hs_app *app, const hs_layout *l, arc_geometry *a)
     int n = app->shown.n;
     int small = hs_render_line_height(app->render, HS_FONT_SMALL);
     a->top = l->main.y + px(app, 56);
-    float avail = l->main.y + l->main.h - px(app, 12) - a->top;
+    /* Room below for the footer line and the notice line under the view. */
+    float avail = l->main.y + l->main.h - 2 * small - px(app, 16) - a->top;
     a->spacing = fminf(avail / (float)n, small * 1.6f);
     a->step = (int)ceilf((float)(small + 1) / a->spacing);
     if (a->step < 1)
