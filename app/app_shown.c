@@ -111,7 +111,13 @@ static int merge_words(hs_app *app, hs_shown *s, float *tokens)
 {
     const hs_encoding *enc = app->run->encoding;
     int n = app->run->result->n;
-    hs_words *words = hs_words_group(enc, hs_words_scheme_for(app->run->config.arch));
+    /* Words are spelled from the input that ran, so an emoji split into byte
+     * pieces reads as the emoji. */
+    const hs_run *run = app->run;
+    hs_words_source source = {run->text ? run->text : "", run->text ? strlen(run->text) : 0,
+                              run->pair, run->pair ? strlen(run->pair) : 0};
+    hs_words *words = hs_words_group_source(enc, hs_words_scheme_for(run->config.arch),
+                                            &source);
     if (!words)
         return -1;
     int w = words->n_words;

@@ -95,6 +95,8 @@ static void do_run(hs_worker *w, int slot, int generation, char *text, char *pai
         goto done;
     run->slot = slot;
     run->generation = generation;
+    run->text = strdup(text);
+    run->pair = pair ? strdup(pair) : NULL;
     SDL_AtomicSet(&run->refs, 1);
     if (!w->model) {
         run->error = strdup("no model is loaded");
@@ -281,6 +283,8 @@ void hs_run_free(hs_run *run)
     if (!run || !SDL_AtomicDecRef(&run->refs))
         return;
     free(run->model_name);
+    free(run->text);
+    free(run->pair);
     hs_encoding_free(run->encoding);
     hs_result_free(run->result);
     free(run->error);

@@ -42,6 +42,8 @@ typedef struct {
     int slot;
     int generation; /* the request's number, to drop stale results */
     char *model_name;
+    char *text;            /* the input that ran, for spelling words from it */
+    char *pair;            /* NULL when there was none */
     hs_config config;
     hs_encoding *encoding; /* NULL when the input gave no tokens */
     hs_result *result;     /* NULL on failure or no tokens */
