@@ -443,10 +443,17 @@ static int stands_alone(const hs_encoding *enc, int i, hs_word_scheme scheme)
     return 0;
 }
 
-/* Returns 1 when token i continues the word of token i - 1. */
+/* Returns 1 when token i continues the word of token i - 1. A lone space
+ * marker (SentencePiece's "▁" before byte pieces) starts the word that
+ * follows it rather than standing alone. */
 static int continues_word(const hs_encoding *enc, int i, hs_word_scheme scheme)
 {
-    if (i == 0 || stands_alone(enc, i - 1, scheme) || stands_alone(enc, i, scheme))
+    if (i == 0 || stands_alone(enc, i, scheme))
+        return 0;
+    const char *previous = enc->labels[i - 1];
+    int lone_space = scheme == HS_WORDS_SPACE_PREFIX && !(enc->flags[i - 1] & HS_TOKEN_SPECIAL) &&
+                     previous[0] == ' ' && previous[strspn(previous, " ")] == '\0';
+    if (stands_alone(enc, i - 1, scheme) && !lone_space)
         return 0;
     if (enc->segment[i] != enc->segment[i - 1])
         return 0;

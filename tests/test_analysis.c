@@ -388,6 +388,22 @@ static void words_sentencepiece(void **state)
     assert_non_null(w);
     assert_int_equal(w->n_words, 2);
     hs_words_free(w);
+
+    /* "a 😀 b": a lone "▁" before byte pieces starts the emoji's word. */
+    const char *tokens3[] = {"<s>",    "\xe2\x96\x81" "a", "\xe2\x96\x81", "<0xF0>", "<0x9F>",
+                             "<0x98>", "<0x80>",        "\xe2\x96\x81" "b"};
+    const char *labels3[] = {"<s>",          " a",           " ",          "\xf0\x9f\x98\x80",
+                             "\xe2\x8b\xaf", "\xe2\x8b\xaf", "\xe2\x8b\xaf", " b"};
+    const int offsets3[][2] = {{0, 0}, {0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {6, 8}};
+    const uint8_t flags3[] = {HS_TOKEN_SPECIAL, 0, 0, 0, 0, 0, 0, 0};
+    make_encoding(&t, 8, tokens3, labels3, offsets3, flags3);
+    w = hs_words_group(&t.enc, HS_WORDS_SPACE_PREFIX);
+    assert_non_null(w);
+    assert_int_equal(w->n_words, 4);
+    assert_int_equal(w->first_token[1], 1);
+    assert_int_equal(w->first_token[2], 2); /* "▁" and the four byte pieces */
+    assert_int_equal(w->first_token[3], 7);
+    hs_words_free(w);
 }
 
 static void words_source_spelling(void **state)
