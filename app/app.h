@@ -53,6 +53,19 @@ typedef struct {
     int generation, layer, head, aggregate, hide_special, hide_first, words;
 } hs_shown;
 
+/* How a text field is drawn: its sideways scroll, and the measurements of
+ * its last drawing, reused while text, cursor, selection and width stay the
+ * same (measuring a long text takes far longer than a frame). */
+typedef struct {
+    float scroll;          /* pixels of text scrolled out at the left */
+    uint64_t key;          /* hash of what the measurements describe; 0 for none */
+    float cursor_x;        /* the cursor, from the start of the text */
+    float composition_w;   /* the IME composition's width */
+    float selection_x0, selection_x1;
+    size_t first, last;    /* the bytes of the display text that are drawn */
+    float first_x;         /* where byte first starts */
+} hs_field_view;
+
 typedef enum {
     HS_FOCUS_NONE,
     HS_FOCUS_TEXT,
@@ -132,6 +145,8 @@ typedef struct {
     /* input */
     hs_textfield text;
     hs_textfield pair;
+    hs_field_view text_view;
+    hs_field_view pair_view;
     hs_input_focus input_focus;
     Uint32 run_deadline;       /* 0 when no run is scheduled */
     int generation;

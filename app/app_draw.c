@@ -201,12 +201,63 @@ static size_t next_start(const char *text, size_t length, size_t pos)
     return pos;
 }
 
+/* Returns the FNV-1a hash of a field's drawing inputs, never 0. */
+static uint64_t field_key(const char *text, size_t length, const hs_textfield *f, float visible,
+                          float scroll)
+{
+    uint64_t hash = 14695981039346656037ull;
+    size_t start, end;
+    hs_textfield_range(f, &start, &end);
+    const size_t numbers[] = {length, f->cursor, start, end, (size_t)visible,
+                              (size_t)(scroll * 64.0f)};
+    for (size_t i = 0; i < length; i++)
+        hash = (hash ^ (unsigned char)text[i]) * 1099511628211ull;
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        hash = (hash ^ numbers[i]) * 1099511628211ull;
+    return hash ? hash : 1;
+}
+
+/* Measures a field into view: the cursor, the selection, the scroll that
+ * keeps the cursor inside the visible width, and the visible bytes of the
+ * display text (the text with the composition spliced in). */
+static void measure_field(hs_app *app, const hs_textfield *f, hs_field_view *view,
+                          const char *display_text, size_t display_length, float visible)
+{
+    hs_renderer *g = app->render;
+    size_t comp = strlen(f->composition);
+    view->cursor_x = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, f->cursor);
+    view->composition_w =
+        comp ? (float)hs_render_measure(g, HS_FONT_NORMAL, f->composition, comp) : 0;
+    float total = (float)hs_render_measure(g, HS_FONT_NORMAL, display_text, display_length);
+    if (view->cursor_x + view->composition_w - view->scroll > visible)
+        view->scroll = view->cursor_x + view->composition_w - visible;
+    if (view->cursor_x < view->scroll)
+        view->scroll = view->cursor_x - visible / 3;
+    if (view->scroll > total - visible)
+        view->scroll = total - visible;
+    if (view->scroll < 0)
+        view->scroll = 0;
+
+    size_t start, end;
+    hs_textfield_range(f, &start, &end);
+    view->selection_x0 = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, start);
+    view->selection_x1 = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, end);
+
+    /* The visible characters, with one more on each side for partial ones. */
+    size_t first = hs_app_text_offset_at(app, display_text, display_length, view->scroll);
+    size_t last =
+        hs_app_text_offset_at(app, display_text, display_length, view->scroll + visible);
+    view->first = previous_start(display_text, first);
+    view->last = next_start(display_text, display_length, last);
+    view->first_x = (float)hs_render_measure(g, HS_FONT_NORMAL, display_text, view->first);
+}
+
 /* Draws a one-line field that scrolls sideways to keep the cursor in view.
  * Only the visible part of the text is drawn and measured prefixes make no
  * textures, so a text of any length draws (a texture of the whole line could
  * exceed the driver's size limit). */
-static void draw_field(hs_app *app, const SDL_Rect *r, hs_textfield *f, int focused,
-                       const char *placeholder)
+static void draw_field(hs_app *app, const SDL_Rect *r, const hs_textfield *f,
+                       hs_field_view *view, int focused, const char *placeholder)
 {
     hs_renderer *g = app->render;
     float pad = px(app, 8);
@@ -220,7 +271,8 @@ static void draw_field(hs_app *app, const SDL_Rect *r, hs_textfield *f, int focu
     SDL_Rect inner = {r->x + 2, r->y + 2, r->w - 4, r->h - 4};
     hs_render_clip(g, &inner);
     if (f->length == 0 && !f->composition[0]) {
-        f->scroll = 0;
+        view->scroll = 0;
+        view->key = 0;
         hs_render_text(g, HS_FONT_NORMAL, placeholder, left, ty, COLOR_MUTED);
         if (focused)
             hs_render_rect(g, left, ty, px(app, 2), line, COLOR_ACCENT);
@@ -240,43 +292,30 @@ static void draw_field(hs_app *app, const SDL_Rect *r, hs_textfield *f, int focu
     memcpy(display_text + f->cursor, f->composition, comp);
     memcpy(display_text + f->cursor + comp, f->text + f->cursor, f->length - f->cursor + 1);
 
-    /* Scroll so that the cursor stays inside the field. */
-    float cursor_x = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, f->cursor);
-    float comp_w = comp ? (float)hs_render_measure(g, HS_FONT_NORMAL, f->composition, comp) : 0;
-    float total = (float)hs_render_measure(g, HS_FONT_NORMAL, display_text, display_length);
-    if (cursor_x + comp_w - f->scroll > visible)
-        f->scroll = cursor_x + comp_w - visible;
-    if (cursor_x < f->scroll)
-        f->scroll = cursor_x - visible / 3;
-    if (f->scroll > total - visible)
-        f->scroll = total - visible;
-    if (f->scroll < 0)
-        f->scroll = 0;
+    uint64_t key = field_key(display_text, display_length, f, visible, view->scroll);
+    if (key != view->key) {
+        measure_field(app, f, view, display_text, display_length, visible);
+        view->key = field_key(display_text, display_length, f, visible, view->scroll);
+    }
 
     /* Selection highlight behind the text. */
     size_t start, end;
     hs_textfield_range(f, &start, &end);
-    if (focused && start != end) {
-        float x0 = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, start);
-        float x1 = (float)hs_render_measure(g, HS_FONT_NORMAL, f->text, end);
-        hs_render_rect(g, left + x0 - f->scroll, ty, x1 - x0, line, COLOR_SELECTION);
-    }
+    if (focused && start != end)
+        hs_render_rect(g, left + view->selection_x0 - view->scroll, ty,
+                       view->selection_x1 - view->selection_x0, line, COLOR_SELECTION);
 
-    /* The visible characters, with one more on each side for partial ones. */
-    size_t first = hs_app_text_offset_at(app, display_text, display_length, f->scroll);
-    size_t last = hs_app_text_offset_at(app, display_text, display_length, f->scroll + visible);
-    first = previous_start(display_text, first);
-    last = next_start(display_text, display_length, last);
-    float first_x = (float)hs_render_measure(g, HS_FONT_NORMAL, display_text, first);
-    char saved = display_text[last];
-    display_text[last] = '\0';
-    hs_render_text(g, HS_FONT_NORMAL, display_text + first, left + first_x - f->scroll, ty, COLOR_TEXT);
-    display_text[last] = saved;
+    char saved = display_text[view->last];
+    display_text[view->last] = '\0';
+    hs_render_text(g, HS_FONT_NORMAL, display_text + view->first,
+                   left + view->first_x - view->scroll, ty, COLOR_TEXT);
+    display_text[view->last] = saved;
     free(display_text);
 
-    float cx = left + cursor_x - f->scroll;
+    float cx = left + view->cursor_x - view->scroll;
     if (comp)
-        hs_render_rect(g, cx, ty + line - px(app, 2), comp_w, px(app, 1), COLOR_ACCENT);
+        hs_render_rect(g, cx, ty + line - px(app, 2), view->composition_w, px(app, 1),
+                       COLOR_ACCENT);
     if (focused)
         hs_render_rect(g, cx, ty, px(app, 2), line, COLOR_ACCENT);
     hs_render_clip(g, NULL);
@@ -1103,10 +1142,10 @@ void hs_app_draw(hs_app *app)
     hs_render_set_colormap(app->render, app->colormap);
     hs_app_layout(app, &l);
 
-    draw_field(app, &l.text, &app->text, app->input_focus == HS_FOCUS_TEXT,
+    draw_field(app, &l.text, &app->text, &app->text_view, app->input_focus == HS_FOCUS_TEXT,
                "Type a sentence…");
     if (l.pair.w)
-        draw_field(app, &l.pair, &app->pair, app->input_focus == HS_FOCUS_PAIR,
+        draw_field(app, &l.pair, &app->pair, &app->pair_view, app->input_focus == HS_FOCUS_PAIR,
                    app->view == HS_VIEW_COMPARE ? "Sentence B, to compare with the sentence above"
                                                 : "Second sentence of a pair (optional)");
     draw_strip(app, &l);

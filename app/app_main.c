@@ -748,10 +748,11 @@ static int point_in(const SDL_Rect *r, int x, int y)
 }
 
 /* Puts the text cursor at the character nearest to x in a field. */
-static void click_field(hs_app *app, hs_textfield *f, const SDL_Rect *rect, int x, int shift)
+static void click_field(hs_app *app, hs_textfield *f, const hs_field_view *view,
+                        const SDL_Rect *rect, int x, int shift)
 {
     float pad = 8.0f * app->ui_scale;
-    float offset = (float)x - ((float)rect->x + pad) + f->scroll;
+    float offset = (float)x - ((float)rect->x + pad) + view->scroll;
     hs_textfield_set_cursor(f, hs_app_text_offset_at(app, f->text, f->length, offset), shift);
 }
 
@@ -763,12 +764,12 @@ static void handle_click(hs_app *app, int x, int y, int shift)
 
     if (point_in(&layout.text, x, y)) {
         set_input_focus(app, HS_FOCUS_TEXT, &layout.text);
-        click_field(app, &app->text, &layout.text, x, shift);
+        click_field(app, &app->text, &app->text_view, &layout.text, x, shift);
         return;
     }
     if (layout.pair.w && point_in(&layout.pair, x, y)) {
         set_input_focus(app, HS_FOCUS_PAIR, &layout.pair);
-        click_field(app, &app->pair, &layout.pair, x, shift);
+        click_field(app, &app->pair, &app->pair_view, &layout.pair, x, shift);
         return;
     }
     set_input_focus(app, HS_FOCUS_NONE, NULL);

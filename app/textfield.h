@@ -18,7 +18,6 @@ typedef struct {
     size_t anchor;     /* byte offset where the selection started */
     char composition[256]; /* IME text being composed, shown at the cursor */
     size_t max_length; /* bytes accepted in all */
-    float scroll;      /* pixels of text scrolled out at the left, kept by the drawing code */
 } hs_textfield;
 
 void hs_textfield_init(hs_textfield *field, size_t max_length);
