@@ -53,8 +53,10 @@ void hs_comparison_free(hs_comparison *c)
     free(c);
 }
 
-static hs_words *group_words(const hs_run *run, const char *text)
+/* Groups a run's tokens into words spelled from the text that ran. */
+static hs_words *group_words(const hs_run *run)
 {
+    const char *text = run->text ? run->text : "";
     hs_words_source source = {text, strlen(text), NULL, 0};
     return hs_words_group_source(run->encoding, hs_words_scheme_for(run->config.arch),
                                  &source);
@@ -64,19 +66,20 @@ static hs_words *group_words(const hs_run *run, const char *text)
 static void compute(hs_app *app, hs_comparison *c)
 {
     const hs_run *a = app->run, *b = app->run_b;
-    hs_words *words_a = group_words(a, app->text.text);
-    hs_words *words_b = group_words(b, app->pair.text);
+    hs_words *words_a = group_words(a);
+    hs_words *words_b = group_words(b);
     if (!words_a || !words_b) {
         snprintf(c->error, sizeof c->error, "%s", hs_error_message());
         goto done;
     }
+    /* A decoder reads only earlier tokens, so the words of a common beginning
+     * give identical numbers in both sentences, and the word is looked for
+     * after it. Identical sentences have no such point. */
+    int common = a->config.causal ? hs_encoding_common_prefix(a->encoding, b->encoding) : 0;
+    int identical = a->config.causal && common == a->encoding->n && common == b->encoding->n;
+    int prefix = identical ? 0 : common;
     const char *word = app->compare_word[0] ? app->compare_word : NULL;
     if (!word) {
-        /* A decoder reads only earlier tokens, so words of a common beginning
-         * are identical in both sentences; start after it. */
-        int prefix = a->config.causal ? hs_encoding_common_prefix(a->encoding, b->encoding) : 0;
-        if (prefix == a->encoding->n && prefix == b->encoding->n)
-            prefix = 0; /* identical sentences: every word is shared and scores 0 */
         int shared = hs_words_first_shared(words_a, words_b, prefix);
         if (shared < 0) {
             snprintf(c->error, sizeof c->error,
@@ -89,9 +92,6 @@ static void compute(hs_app *app, hs_comparison *c)
     const char *word_b = app->compare_word_b[0] ? app->compare_word_b : word;
     snprintf(c->word_a, sizeof c->word_a, "%s", word);
     snprintf(c->word_b, sizeof c->word_b, "%s", word_b);
-    /* A decoder's words of the common beginning give identical numbers in
-     * both sentences, so a later occurrence is preferred. */
-    int prefix = a->config.causal ? hs_encoding_common_prefix(a->encoding, b->encoding) : 0;
     c->pos_a = hs_words_find_from(words_a, a->encoding, c->word_a, prefix);
     c->pos_b = hs_words_find_from(words_b, b->encoding, c->word_b, prefix);
     if (c->pos_a < 0 || c->pos_b < 0) {
@@ -110,7 +110,7 @@ static void compute(hs_app *app, hs_comparison *c)
     if (hs_compare_heads(ra, c->pos_a, rb, c->pos_b, c->heads) != 0 ||
         hs_compare_hidden(ra, c->pos_a, rb, c->pos_b, c->hidden) != 0)
         snprintf(c->error, sizeof c->error, "%s", hs_error_message());
-    if (prefix == a->encoding->n && prefix == b->encoding->n)
+    if (identical)
         snprintf(c->note, sizeof c->note, "A and B are the same tokens, so every score is 0");
     else if (a->config.causal && c->pos_a == c->pos_b && c->pos_a < prefix)
         snprintf(c->note, sizeof c->note,
@@ -365,10 +365,12 @@ void hs_app_draw_compare(hs_app *app, const SDL_Rect *main)
     hs_render_text(g, HS_FONT_NORMAL, text, l.rows.x, l.rows.y, COLOR_ACCENT);
     float y = l.rows.y + hs_render_line_height(g, HS_FONT_NORMAL) + px(app, 8);
     hs_render_clip(g, &l.rows);
-    y = draw_sentence_row(app, app->run, c->pos_a, "A", app->text.text, pick->layer,
-                          pick->head, l.rows.x, y, l.rows.w);
-    draw_sentence_row(app, app->run_b, c->pos_b, "B", app->pair.text, pick->layer, pick->head,
-                      l.rows.x, y, l.rows.w);
+    const char *text_a = app->run->text ? app->run->text : "";
+    const char *text_b = app->run_b->text ? app->run_b->text : "";
+    y = draw_sentence_row(app, app->run, c->pos_a, "A", text_a, pick->layer, pick->head,
+                          l.rows.x, y, l.rows.w);
+    draw_sentence_row(app, app->run_b, c->pos_b, "B", text_b, pick->layer, pick->head, l.rows.x,
+                      y, l.rows.w);
     hs_render_clip(g, NULL);
     draw_hidden_chart(app, c, &l.hidden);
 }
@@ -394,7 +396,7 @@ void hs_app_compare_pick_token(hs_app *app, int token)
 {
     if (!app->run || !app->run->encoding || token < 0 || token >= app->run->encoding->n)
         return;
-    hs_words *words = group_words(app->run, app->text.text);
+    hs_words *words = group_words(app->run);
     if (!words)
         return;
     int w = words->word_of_token[token];

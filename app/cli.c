@@ -191,6 +191,20 @@ hs_encoding *hs_cli_encode(const hs_model *model, const hs_cli_text *text,
     return enc;
 }
 
+/* Appends a TEXT or FILE argument. Returns 0, or -1 after printing an error
+ * when the command takes no more of them. */
+static int add_positional(hs_cli_options *o, int max_positional, const char *command,
+                          const char *arg)
+{
+    if (o->positional_count >= max_positional ||
+        o->positional_count == (int)(sizeof o->positional / sizeof o->positional[0])) {
+        hs_cli_usage_fail(command, "unexpected argument '%s'", arg);
+        return -1;
+    }
+    o->positional[o->positional_count++] = arg;
+    return 0;
+}
+
 int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_positional,
                          hs_cli_options *o)
 {
@@ -228,12 +242,8 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
         if (c == -1)
             break;
         if (c == 1) {
-            if (o->positional_count >= max_positional ||
-                o->positional_count == (int)(sizeof o->positional / sizeof o->positional[0])) {
-                hs_cli_usage_fail(command, "unexpected argument '%s'", optarg);
+            if (add_positional(o, max_positional, command, optarg) != 0)
                 return -1;
-            }
-            o->positional[o->positional_count++] = optarg;
             continue;
         }
         if (c == 'h' || c == HS_OPT_HELP) {
@@ -329,13 +339,8 @@ int hs_cli_parse_options(int argc, char **argv, const int *allowed, int max_posi
         }
     }
     /* Arguments after '--' are positional, whatever they start with. */
-    for (; optind < argc; optind++) {
-        if (o->positional_count >= max_positional ||
-            o->positional_count == (int)(sizeof o->positional / sizeof o->positional[0])) {
-            hs_cli_usage_fail(command, "unexpected argument '%s'", argv[optind]);
+    for (; optind < argc; optind++)
+        if (add_positional(o, max_positional, command, argv[optind]) != 0)
             return -1;
-        }
-        o->positional[o->positional_count++] = argv[optind];
-    }
     return 0;
 }
