@@ -69,6 +69,19 @@ static int run_app(const char *dir, const char *args)
     return status;
 }
 
+/* Fails the test unless the app's log in dir contains text. */
+static void assert_log_contains(const char *dir, const char *text)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/app.log", dir);
+    char *log = hs_test_read_file(path, NULL);
+    if (!log)
+        fail_msg("no app.log in %s", dir);
+    if (!strstr(log, text))
+        fail_msg("app.log has no '%s':\n%s", text, log);
+    free(log);
+}
+
 typedef struct {
     unsigned char *pixels;
     int width, height;
@@ -251,11 +264,7 @@ static void missing_model_fails_cleanly(void **state)
              "--screenshot s.png > app.log 2>&1",
              dir, HS_SOURCE_DIR, HS_HEADSCOPE, dir);
     assert_int_equal(run(command), 1);
-    snprintf(path, sizeof path, "%s/app.log", dir);
-    char *log = hs_test_read_file(path, NULL);
-    assert_non_null(log);
-    assert_non_null(strstr(log, "no-such-model"));
-    free(log);
+    assert_log_contains(dir, "no-such-model");
     snprintf(path, sizeof path, "%s/s.png", dir);
     assert_null(hs_test_read_file(path, NULL));
 }
@@ -265,11 +274,7 @@ static void layer_out_of_range_fails(void **state)
     REQUIRE_XVFB();
     const char *dir = hs_test_tmpdir("app-range");
     assert_int_equal(run_app(dir, "--layer 99 --screenshot s.png"), 1);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/app.log", dir);
-    char *log = hs_test_read_file(path, NULL);
-    assert_non_null(strstr(log, "out of range"));
-    free(log);
+    assert_log_contains(dir, "out of range");
 }
 
 /* A sentence far wider than the window: the field shows its end, where the
@@ -329,17 +334,13 @@ static void compare_empty_b_screenshot(void **state)
 static void no_display_fails_cleanly(void **state)
 {
     const char *dir = hs_test_tmpdir("app-no-display");
-    char command[8192], path[4200];
+    char command[8192];
     snprintf(command, sizeof command,
              "cd '%s' && env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER timeout 60 '%s' "
              "--model '%s' --text hello > app.log 2>&1",
              dir, HS_HEADSCOPE, test_model());
     assert_int_equal(run(command), 1);
-    snprintf(path, sizeof path, "%s/app.log", dir);
-    char *log = hs_test_read_file(path, NULL);
-    assert_non_null(log);
-    assert_non_null(strstr(log, "no display found"));
-    free(log);
+    assert_log_contains(dir, "no display found");
 }
 
 /* Out-of-range --lesson and --focus, and a --describe file that cannot be
@@ -356,14 +357,8 @@ static void bad_start_options_fail(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *dir = hs_test_tmpdir("app-bad-start");
-        char path[4200];
         assert_int_equal(run_app(dir, cases[i].args), 1);
-        snprintf(path, sizeof path, "%s/app.log", dir);
-        char *log = hs_test_read_file(path, NULL);
-        assert_non_null(log);
-        if (!strstr(log, cases[i].message))
-            fail_msg("%s: no '%s' in:\n%s", cases[i].args, cases[i].message, log);
-        free(log);
+        assert_log_contains(dir, cases[i].message);
     }
 }
 
@@ -444,11 +439,7 @@ static void broken_tokenizer_fails_screenshot(void **state)
              "--screenshot s.png > app.log 2>&1",
              dir, HS_SOURCE_DIR, HS_HEADSCOPE, dir);
     assert_int_equal(run(command), 1);
-    snprintf(path, sizeof path, "%s/app.log", dir);
-    char *log = hs_test_read_file(path, NULL);
-    assert_non_null(log);
-    assert_non_null(strstr(log, "tokenizer.json"));
-    free(log);
+    assert_log_contains(dir, "tokenizer.json");
     snprintf(path, sizeof path, "%s/s.png", dir);
     assert_null(hs_test_read_file(path, NULL));
 }
@@ -471,12 +462,8 @@ static void broken_shader_exits_with_log(void **state)
              "--model '%s' --screenshot s.png > app.log 2>&1",
              dir, dir, HS_SOURCE_DIR, HS_HEADSCOPE, test_model());
     assert_int_equal(run(command), 1);
-    snprintf(path, sizeof path, "%s/app.log", dir);
-    char *log = hs_test_read_file(path, NULL);
-    assert_non_null(log);
-    assert_non_null(strstr(log, "quad.frag failed to compile"));
-    assert_non_null(strstr(log, "undefined_name"));
-    free(log);
+    assert_log_contains(dir, "quad.frag failed to compile");
+    assert_log_contains(dir, "undefined_name");
     snprintf(path, sizeof path, "%s/s.png", dir);
     assert_null(hs_test_read_file(path, NULL));
 }
