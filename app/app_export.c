@@ -71,8 +71,8 @@ static int take_view(const hs_app *app, export_job *job)
     for (int i = 0; i < s->n; i++)
         for (int k = 0; k < s->cols; k++)
             job->matrix[(size_t)i * s->n + s->col_unit[k]] = s->values[(size_t)i * s->cols + k];
-    /* The notice says the columns were removed; in the file they are drawn
-     * as 0, and the title says that instead. */
+    /* The exporter labels every token, so the file draws hidden columns as 0.
+     * Its title reports that in place of the view's "removed". */
     char notice[sizeof s->notice + 32];
     const char *removed = strstr(s->notice, " removed");
     if (removed)

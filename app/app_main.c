@@ -593,11 +593,11 @@ static int edit_key(hs_app *app, hs_textfield *f, const SDL_Keysym *key)
             return 0;
         char *clip = SDL_GetClipboardText();
         if (clip) {
-            size_t wanted = strlen(clip);
+            size_t pasted = strlen(clip);
             size_t inserted = hs_textfield_insert(f, clip);
             changed = inserted > 0;
-            if (inserted < wanted && f == &app->text && f->length + 4 >= f->max_length)
-                app->text_cut_bytes = wanted - inserted; /* shown in the status line */
+            if (inserted < pasted && f == &app->text && f->length + 4 >= f->max_length)
+                app->text_cut_bytes = pasted - inserted; /* shown in the status line */
             SDL_free(clip);
         }
         break;

@@ -227,7 +227,7 @@ void hs_head_stats_compute(const float *attn, int n, int causal, const uint8_t *
         out->next = (float)(next / (n - 1));
         out->first = (float)(first / (n - 1));
     }
-    /* A causal row 0 can attend only to itself, so it says nothing about the head. */
+    /* A causal row 0 can attend only to itself, so it tells nothing about the head. */
     int self_rows = causal ? n - 1 : n;
     out->self = self_rows > 0 ? (float)(self / self_rows) : 0.0f;
     out->entropy = (float)(entropy / n);

@@ -53,8 +53,8 @@ typedef struct {
     float previous;
     /* A[i][i+1] over rows i = 0..n-2; always 0 for causal models */
     float next;
-    /* A[i][i] over all rows; for causal models over rows 1..n-1, since row 0
-     * sees only itself */
+    /* A[i][i] over all rows, or for causal models over rows 1..n-1, because
+     * row 0 can attend only to itself */
     float self;
     /* A[i][0] over rows i = 1..n-1. Row 0 is left out because its attention
      * to position 0 is attention to itself. */

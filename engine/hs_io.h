@@ -12,10 +12,11 @@
 struct cJSON;
 
 /* Opens a regular file for reading (close-on-exec) and stores its fstat() in
- * *st. Never blocks: a named pipe, device, socket or folder is rejected with
- * "not a regular file" and its kind, and a symbolic link whose target is
- * missing is reported with that target. Returns the descriptor, or -1 with an
- * error naming the path. */
+ * *st. The open does not wait for a writer, because it uses O_NONBLOCK, so a
+ * named pipe, device, socket or folder is rejected at once with "not a
+ * regular file" and its kind. A symbolic link whose target is missing is
+ * reported with that target. Returns the descriptor, or -1 with an error
+ * naming the path. */
 int hs_open_regular(const char *path, struct stat *st);
 
 /* Reads a whole regular file (see hs_open_regular) and appends a NUL byte.

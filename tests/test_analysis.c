@@ -122,7 +122,7 @@ static void head_stats_causal(void **state)
 
     assert_float_equal(s.previous, 0.35, EXACT); /* (0.6 + 0.1) / 2 */
     assert_float_equal(s.next, 0.0, EXACT);      /* a decoder never sees the next token */
-    assert_float_equal(s.self, 0.3, HAND);       /* (0.4 + 0.2) / 2: row 0 sees only itself */
+    assert_float_equal(s.self, 0.3, HAND);       /* (0.4 + 0.2) / 2: row 0 can attend only to itself */
     assert_float_equal(s.first, 0.65, EXACT);    /* (0.6 + 0.7) / 2 */
     assert_float_equal(s.sep, 0.0, EXACT);       /* no special token after position 0 */
     assert_float_equal(s.punct, 0.2, EXACT);     /* only row 2 sees column 2 */
@@ -150,7 +150,7 @@ static void head_stats_single_token(void **state)
     assert_float_equal(s.entropy, 0.0, EXACT);
     assert_float_equal(s.relative_entropy, 0.0, EXACT);
 
-    /* A decoder's single row sees only itself, which says nothing. */
+    /* A decoder's single row can attend only to itself, so it does not count. */
     hs_head_stats_compute(attn, 1, 1, kinds, &s);
     assert_float_equal(s.self, 0.0, EXACT);
     hs_roles_label(&s, 1, NULL);

@@ -382,9 +382,10 @@ static int count_colour_in_heatmap(const image *img, const cJSON *desc, const ui
 {
     const cJSON *heatmap = cJSON_GetObjectItemCaseSensitive(desc, "heatmap");
     int x0 = (int)json_number(heatmap, "x"), y0 = (int)json_number(heatmap, "y");
-    const cJSON *shown = cJSON_GetObjectItemCaseSensitive(desc, "shown");
+    const cJSON *view = cJSON_GetObjectItemCaseSensitive(desc, "shown");
     double cell = json_number(heatmap, "cell");
-    int w = (int)(json_number(shown, "columns") * cell), h = (int)(json_number(shown, "rows") * cell);
+    int w = (int)(json_number(view, "columns") * cell);
+    int h = (int)(json_number(view, "rows") * cell);
     int count = 0;
     for (int y = y0; y < y0 + h && y < img->height; y++)
         for (int x = x0; x < x0 + w && x < img->width; x++) {

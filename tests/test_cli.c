@@ -1204,7 +1204,7 @@ static void compare_decoder_word_after_prefix(void **state)
     cJSON_Delete(json);
     free_result(&r);
 
-    /* The same sentence twice: every score is 0, and a note says why. */
+    /* The same sentence twice: every score is 0, and a note on stderr gives the reason. */
     r = run_in(dir, ARGS("compare", "--model", model, "--a", "the cat", "--b", "the cat"));
     assert_success(&r);
     assert_non_null(strstr(r.err, "A and B are the same tokens"));
