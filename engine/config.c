@@ -43,21 +43,6 @@ static const cJSON *find_key(const cJSON *root, const char *name)
                                             dot + 1);
 }
 
-static const char *json_type_name(const cJSON *item)
-{
-    if (cJSON_IsArray(item))
-        return "an array";
-    if (cJSON_IsObject(item))
-        return "an object";
-    if (cJSON_IsString(item))
-        return "a string";
-    if (cJSON_IsNumber(item))
-        return "a number";
-    if (cJSON_IsBool(item))
-        return "a boolean";
-    return "null";
-}
-
 /* Sets the error for a key whose value has the wrong JSON type, showing the
  * value as JSON text. */
 static int wrong_type(const char *path, const char *name, const char *expected,
@@ -67,7 +52,7 @@ static int wrong_type(const char *path, const char *name, const char *expected,
     if (!cJSON_PrintPreallocated((cJSON *)item, text, sizeof text, 0))
         snprintf(text, sizeof text, "(too long to show)");
     hs_error_set("%s: '%s' has the wrong type: expected %s, found %s %s", path, name, expected,
-                 json_type_name(item), text);
+                 hs_json_type_name(item), text);
     return -1;
 }
 
@@ -420,7 +405,7 @@ int hs_config_parse(hs_config *c, const char *json_text, const char *path)
     if (!root)
         goto done;
     if (!cJSON_IsObject(root)) {
-        hs_error_set("%s: not a JSON object (found %s)", path, json_type_name(root));
+        hs_error_set("%s: not a JSON object (found %s)", path, hs_json_type_name(root));
         goto done;
     }
     const cJSON *archs = cJSON_GetObjectItemCaseSensitive(root, "architectures");

@@ -28,6 +28,10 @@ char *hs_read_file(const char *path, size_t *size);
  * the problem. Free the result with cJSON_Delete(). */
 struct cJSON *hs_json_parse(const char *text, size_t length, const char *path);
 
+/* Returns the JSON type of item with its article, for messages: "an array",
+ * "an object", "a string", "a number", "a boolean" or "null". */
+const char *hs_json_type_name(const struct cJSON *item);
+
 /* Returns 1 when path names an existing regular file, else 0. */
 int hs_file_exists(const char *path);
 

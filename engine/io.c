@@ -267,3 +267,18 @@ void hs_atomic_abort(hs_atomic_file *file)
     free(file->temp_path);
     memset(file, 0, sizeof *file);
 }
+
+const char *hs_json_type_name(const cJSON *item)
+{
+    if (cJSON_IsArray(item))
+        return "an array";
+    if (cJSON_IsObject(item))
+        return "an object";
+    if (cJSON_IsString(item))
+        return "a string";
+    if (cJSON_IsNumber(item))
+        return "a number";
+    if (cJSON_IsBool(item))
+        return "a boolean";
+    return "null";
+}

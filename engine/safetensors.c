@@ -99,21 +99,6 @@ static const char *json_text(const cJSON *item, char *out, int size)
     return out;
 }
 
-static const char *json_type_name(const cJSON *item)
-{
-    if (cJSON_IsArray(item))
-        return "array";
-    if (cJSON_IsString(item))
-        return "string";
-    if (cJSON_IsNumber(item))
-        return "number";
-    if (cJSON_IsBool(item))
-        return "boolean";
-    if (cJSON_IsNull(item))
-        return "null";
-    return "object";
-}
-
 /* Parses one header entry into tensor; the name is owned by the header copy. */
 static int parse_entry(hs_safetensors *file, const cJSON *entry, hs_tensor *tensor)
 {
@@ -271,8 +256,8 @@ static int parse_header(hs_safetensors *file, const char *text, size_t length)
         goto done;
     }
     if (!cJSON_IsObject(root)) {
-        hs_error_set("%s: header is a JSON %s, expected an object", file->path,
-                     json_type_name(root));
+        hs_error_set("%s: header is %s in JSON, expected an object", file->path,
+                     hs_json_type_name(root));
         goto done;
     }
     size_t capacity = (size_t)cJSON_GetArraySize(root);
